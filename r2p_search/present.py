@@ -1,0 +1,143 @@
+"""Present: hits, passages, build reports and status for people (rich) and scripts (JSON)."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Sequence
+from typing import Any
+
+from rich.console import Console
+from rich.markup import escape
+from rich.panel import Panel
+from rich.table import Table
+from rich.text import Text
+
+from .indexer import BuildReport, Status
+from .search import Hit
+
+_STOPWORDS = frozenset(
+    """a about above after again against all am an and any are as at be because been before
+    being below between both but by can could did do does doing down during each few for from
+    further had has have having he her here hers him his how i if in into is it its itself just
+    me more most my no nor not now of off on once only or other our ours out over own same she
+    should so some such than that the their theirs them then there these they this those through
+    to too under until up very was we were what when where which while who whom why will with
+    would you your yours""".split()
+)
+
+
+def query_terms(query: str) -> list[str]:
+    """The words of a query worth highlighting: no stopwords, no one-letter words."""
+    words = re.findall(r"\w+", query.lower())
+    return list(dict.fromkeys(w for w in words if w not in _STOPWORDS and len(w) > 1))
+
+
+def highlight(text: str, query: str) -> Text:
+    """`text` with the query's words in bold; a word of 4+ letters also matches its longer forms."""
+    rich_text = Text(text)
+    terms = query_terms(query)
+    if not terms:
+        return rich_text
+    alternatives = "|".join(
+        re.escape(t) + (r"\w*" if len(t) >= 4 else "") for t in sorted(terms, key=len, reverse=True)
+    )
+    for match in re.finditer(rf"\b(?:{alternatives})\b", text, flags=re.IGNORECASE):
+        rich_text.stylize("bold yellow", match.start(), match.end())
+    return rich_text
+
+
+def _citation(hit: Hit) -> str:
+    parts = [hit.title]
+    if hit.date:
+        parts.append(hit.date)
+    elif hit.meta.get("year"):
+        parts.append(str(hit.meta["year"]))
+    parts.append(f"para. {hit.paragraph}")
+    return " · ".join(parts)
+
+
+def render_hits(console: Console, query: str, hits: Sequence[Hit], label: str = "") -> None:
+    if not hits:
+        console.print(f"[dim]No passages found{label}.[/dim]")
+        return
+    for hit in hits:
+        header = Text.assemble(
+            (f"{hit.rank:>2}. ", "bold"),
+            (f"{hit.score:.3f}  ", "cyan"),
+            (_citation(hit), "bold"),
+            ("  ", ""),
+            (hit.passage_id, "dim"),
+        )
+        console.print(header)
+        console.print(highlight(hit.text, query), style=None, soft_wrap=False)
+        console.print()
+
+
+def render_context(console: Console, passages: Sequence[Hit], target_id: str) -> None:
+    target = next(p for p in passages if p.passage_id == target_id)
+    console.print(Text(_citation(target), style="bold"))
+    console.print(Text(f"{target.source}  ({target.passage_id})", style="dim"))
+    console.print()
+    for passage in passages:
+        if passage.passage_id == target_id:
+            console.print(Panel(Text(passage.text), title=passage.passage_id, title_align="left"))
+        else:
+            console.print(Text(f"[{passage.passage_id}] ", style="dim") + Text(passage.text, style="dim"))
+            console.print()
+
+
+def render_report(console: Console, report: BuildReport) -> None:
+    if report.full_rebuild_reason:
+        console.print(f"Full rebuild: {escape(report.full_rebuild_reason)}")
+    console.print(
+        f"{len(report.new)} new, {len(report.changed)} changed, {len(report.removed)} removed, "
+        f"{len(report.unchanged)} unchanged; {report.documents} documents, "
+        f"{report.passages} passages ({report.embedded} embedded) in {report.seconds:.1f} s"
+    )
+    if report.skipped:
+        console.print(f"[yellow]{len(report.skipped)} file(s) skipped:[/yellow]")
+        for skipped in report.skipped:
+            console.print(f"  {escape(skipped.reason)}")
+
+
+def render_status(console: Console, status: Status) -> None:
+    data = status.to_json()
+    table = Table(show_header=False, box=None, pad_edge=False)
+    table.add_column(style="bold")
+    table.add_column()
+    table.add_row(
+        "corpus",
+        escape(data["corpus"])
+        + (
+            f"  [red]{escape(data['corpus_problem'])}[/red]"
+            if data["corpus_problem"]
+            else f"  ({data['corpus_files']} files)"
+        ),
+    )
+    table.add_row(
+        "index", escape(data["index"]) + ("" if data["built"] else "  [yellow]not built yet[/yellow]")
+    )
+    if data["built"]:
+        table.add_row("built", str(data["created_at"]))
+        table.add_row("model", f"{escape(str(data['model']))} ({data['dimension']} dimensions)")
+        table.add_row("documents", str(data["documents"]))
+        table.add_row("passages", str(data["passages"]))
+        state = (
+            "[green]up to date[/green]"
+            if data["up_to_date"]
+            else "[yellow]out of date: run r2p-search index[/yellow]"
+        )
+        table.add_row("state", state)
+    console.print(table)
+    for key in ("new", "changed", "removed"):
+        names = data[key]
+        if names:
+            shown = ", ".join(names[:10]) + (f", ... ({len(names) - 10} more)" if len(names) > 10 else "")
+            console.print(f"[bold]{key}[/bold] ({len(names)}): {escape(shown)}")
+    for item in data["unreadable"]:
+        console.print(f"[yellow]unreadable[/yellow]: {escape(item['reason'])}")
+
+
+def dumps(obj: Any) -> str:
+    return json.dumps(obj, ensure_ascii=False)

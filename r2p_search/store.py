@@ -1,0 +1,438 @@
+"""Store: the index directory, written atomically and read defensively.
+
+    index/
+      manifest.json        the commit point: format, model, counts, per-file hashes, generation
+      gen-<id>/passages.sqlite   documents and passages (row = position in the FAISS index)
+      gen-<id>/vectors.faiss     unit vectors, inner product = cosine similarity
+      .lock                held by the one process that is rebuilding
+
+A build writes a complete new generation beside the live one, then replaces manifest.json in
+one rename. A crash before the rename leaves the old generation in use; leftovers are removed by
+the next build. Nothing here is a pickle: JSON, SQLite and FAISS's own format only.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import fcntl
+import hashlib
+import json
+import os
+import shutil
+import sqlite3
+import time
+import uuid
+from collections.abc import Iterator, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from .errors import IndexCorruptError, IndexLockedError, IndexMissingError
+
+if TYPE_CHECKING:
+    import faiss
+    import numpy as np
+
+FORMAT_VERSION = 1
+MANIFEST = "manifest.json"
+PASSAGES_DB = "passages.sqlite"
+VECTORS = "vectors.faiss"
+LOCK = ".lock"
+REBUILD_HINT = "rebuild it with: r2p-search index --full"
+
+_SCHEMA = """
+CREATE TABLE documents (
+    doc_id   TEXT PRIMARY KEY,
+    source   TEXT NOT NULL UNIQUE,
+    sha256   TEXT NOT NULL,
+    title    TEXT NOT NULL,
+    date     TEXT,
+    year     INTEGER,
+    country  TEXT,
+    meta     TEXT NOT NULL
+);
+CREATE TABLE passages (
+    row        INTEGER PRIMARY KEY,
+    passage_id TEXT NOT NULL UNIQUE,
+    doc_id     TEXT NOT NULL REFERENCES documents(doc_id),
+    n          INTEGER NOT NULL,
+    paragraph  INTEGER NOT NULL,
+    text       TEXT NOT NULL
+);
+CREATE INDEX passages_by_doc ON passages(doc_id, n);
+"""
+
+
+@dataclass
+class FileEntry:
+    sha256: str
+    size: int
+    doc_id: str
+    passages: int
+
+
+@dataclass
+class ModelInfo:
+    name: str
+    fingerprint: str
+    dimension: int
+    max_tokens: int
+    normalized: bool = True
+
+
+@dataclass
+class Manifest:
+    generation: str
+    model: ModelInfo
+    splitter_version: int
+    documents: int
+    passages: int
+    files: dict[str, FileEntry]
+    artifacts: dict[str, dict[str, Any]] = field(default_factory=dict)  # name -> size, sha256
+    created_at: str = ""
+    format_version: int = FORMAT_VERSION
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), indent=2, sort_keys=True, ensure_ascii=False)
+
+    @classmethod
+    def from_json(cls, text: str) -> Manifest:
+        try:
+            raw = json.loads(text)
+            if raw.get("format_version") != FORMAT_VERSION:
+                raise IndexCorruptError(
+                    f"index format {raw.get('format_version')!r} is not the supported "
+                    f"{FORMAT_VERSION}; {REBUILD_HINT}"
+                )
+            return cls(
+                generation=str(raw["generation"]),
+                model=ModelInfo(**raw["model"]),
+                splitter_version=int(raw["splitter_version"]),
+                documents=int(raw["documents"]),
+                passages=int(raw["passages"]),
+                files={k: FileEntry(**v) for k, v in raw["files"].items()},
+                artifacts=dict(raw.get("artifacts", {})),
+                created_at=str(raw.get("created_at", "")),
+                format_version=int(raw["format_version"]),
+            )
+        except IndexCorruptError:
+            raise
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+            raise IndexCorruptError(f"index manifest is damaged ({exc}); {REBUILD_HINT}") from exc
+
+
+def read_manifest(index_dir: Path) -> Manifest | None:
+    """The committed manifest, or None when no index was ever built here."""
+    path = index_dir / MANIFEST
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise IndexCorruptError(f"cannot read {path} ({exc}); {REBUILD_HINT}") from exc
+    manifest = Manifest.from_json(text)
+    if "/" in manifest.generation or manifest.generation.startswith("."):
+        raise IndexCorruptError(f"index manifest names a bad generation; {REBUILD_HINT}")
+    return manifest
+
+
+@dataclass
+class StoredPassage:
+    row: int
+    passage_id: str
+    doc_id: str
+    n: int
+    paragraph: int
+    text: str
+
+
+@dataclass
+class StoredDocument:
+    doc_id: str
+    source: str
+    sha256: str
+    title: str
+    date: str | None
+    meta: dict[str, Any]
+
+
+def passage_id_for(doc_id: str, n: int) -> str:
+    return f"{doc_id}:{n}"
+
+
+class Store:
+    """A read-only view of one committed generation."""
+
+    def __init__(self, index_dir: Path, manifest: Manifest, db: sqlite3.Connection, vectors: Any):
+        self.index_dir = index_dir
+        self.manifest = manifest
+        self.db = db
+        self.vectors: faiss.Index = vectors
+
+    @classmethod
+    def open(cls, index_dir: Path) -> Store:
+        manifest = read_manifest(index_dir)
+        if manifest is None:
+            raise IndexMissingError(f"no index at {index_dir}; build one with: r2p-search index")
+        gen = index_dir / manifest.generation
+        db_path, vec_path = gen / PASSAGES_DB, gen / VECTORS
+        for name, path in ((PASSAGES_DB, db_path), (VECTORS, vec_path)):
+            expected = manifest.artifacts.get(name, {}).get("size")
+            try:
+                size = path.stat().st_size
+            except FileNotFoundError:
+                raise IndexCorruptError(f"index is incomplete: {path} is missing; {REBUILD_HINT}") from None
+            if expected is not None and size != expected:
+                raise IndexCorruptError(
+                    f"index file {path} has {size} bytes, the manifest says {expected}; {REBUILD_HINT}"
+                )
+        try:
+            db = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, check_same_thread=False)
+            count = db.execute("SELECT count(*) FROM passages").fetchone()[0]
+            docs = db.execute("SELECT count(*) FROM documents").fetchone()[0]
+        except sqlite3.DatabaseError as exc:
+            raise IndexCorruptError(f"index database is damaged ({exc}); {REBUILD_HINT}") from exc
+        vectors = _read_faiss(vec_path)
+        if not (count == vectors.ntotal == manifest.passages and docs == manifest.documents):
+            raise IndexCorruptError(
+                f"index parts disagree ({count} passages in the database, {vectors.ntotal} "
+                f"vectors, {manifest.passages} in the manifest); {REBUILD_HINT}"
+            )
+        if vectors.d != manifest.model.dimension:
+            raise IndexCorruptError(
+                f"index vectors have dimension {vectors.d}, the manifest says "
+                f"{manifest.model.dimension}; {REBUILD_HINT}"
+            )
+        return cls(index_dir, manifest, db, vectors)
+
+    def close(self) -> None:
+        self.db.close()
+
+    def passage_at(self, row: int) -> StoredPassage:
+        found = self.passages_at([row])
+        if not found:
+            raise IndexCorruptError(f"index has no passage at row {row}; {REBUILD_HINT}")
+        return found[0]
+
+    def passages_at(self, rows: Sequence[int]) -> list[StoredPassage]:
+        if not rows:
+            return []
+        marks = ",".join("?" * len(rows))
+        cur = self.db.execute(
+            f"SELECT row, passage_id, doc_id, n, paragraph, text FROM passages WHERE row IN ({marks})",
+            list(rows),
+        )
+        by_row = {r[0]: StoredPassage(*r) for r in cur}
+        return [by_row[r] for r in rows if r in by_row]
+
+    def passage_by_id(self, passage_id: str) -> StoredPassage | None:
+        row = self.db.execute(
+            "SELECT row, passage_id, doc_id, n, paragraph, text FROM passages WHERE passage_id = ?",
+            (passage_id,),
+        ).fetchone()
+        return StoredPassage(*row) if row else None
+
+    def neighbours(self, doc_id: str, n: int, context: int) -> list[StoredPassage]:
+        cur = self.db.execute(
+            "SELECT row, passage_id, doc_id, n, paragraph, text FROM passages "
+            "WHERE doc_id = ? AND n BETWEEN ? AND ? ORDER BY n",
+            (doc_id, n - context, n + context),
+        )
+        return [StoredPassage(*r) for r in cur]
+
+    def document(self, doc_id: str) -> StoredDocument | None:
+        docs = self.documents([doc_id])
+        return docs.get(doc_id)
+
+    def documents(self, doc_ids: Sequence[str]) -> dict[str, StoredDocument]:
+        if not doc_ids:
+            return {}
+        unique = list(dict.fromkeys(doc_ids))
+        marks = ",".join("?" * len(unique))
+        cur = self.db.execute(
+            f"SELECT doc_id, source, sha256, title, date, meta FROM documents WHERE doc_id IN ({marks})",
+            unique,
+        )
+        return {r[0]: StoredDocument(r[0], r[1], r[2], r[3], r[4], json.loads(r[5])) for r in cur}
+
+    def document_passages(self, doc_id: str) -> list[StoredPassage]:
+        cur = self.db.execute(
+            "SELECT row, passage_id, doc_id, n, paragraph, text FROM passages WHERE doc_id = ? ORDER BY n",
+            (doc_id,),
+        )
+        return [StoredPassage(*r) for r in cur]
+
+    def vectors_at(self, rows: Sequence[int]) -> np.ndarray:
+        import numpy as np
+
+        if not rows:
+            return np.zeros((0, self.vectors.d), dtype=np.float32)
+        return self.vectors.reconstruct_batch(np.asarray(rows, dtype=np.int64))
+
+
+def _read_faiss(path: Path) -> Any:
+    import faiss
+
+    try:
+        return faiss.read_index(str(path))
+    except RuntimeError as exc:
+        reason = str(exc).strip().splitlines()[-1] if str(exc).strip() else "unreadable"
+        raise IndexCorruptError(
+            f"index vectors file {path} is damaged ({reason[:120]}); {REBUILD_HINT}"
+        ) from exc
+
+
+@dataclass
+class NewDocument:
+    doc_id: str
+    source: str
+    sha256: str
+    title: str
+    date: str | None
+    meta: dict[str, Any]
+    passages: list[tuple[int, int, str]]  # (n, paragraph, text)
+
+
+class GenerationWriter:
+    """Accumulates documents and vectors, then commits them as a new generation."""
+
+    def __init__(self, index_dir: Path, dimension: int) -> None:
+
+        self.index_dir = index_dir
+        self.dimension = dimension
+        self.documents: list[NewDocument] = []
+        self.vector_blocks: list[np.ndarray] = []
+        self.count = 0
+
+    def add(self, document: NewDocument, vectors: np.ndarray) -> None:
+        if vectors.shape != (len(document.passages), self.dimension):
+            raise ValueError(
+                f"{document.source}: {vectors.shape} vectors for {len(document.passages)} passages"
+            )
+        self.documents.append(document)
+        self.vector_blocks.append(vectors)
+        self.count += len(document.passages)
+
+    def commit(self, model: ModelInfo, splitter_version: int, files: dict[str, FileEntry]) -> Manifest:
+        import faiss
+        import numpy as np
+
+        self.index_dir.mkdir(parents=True, exist_ok=True)
+        generation = f"gen-{time.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:8]}"
+        gen_dir = self.index_dir / generation
+        gen_dir.mkdir()
+        db_path = gen_dir / PASSAGES_DB
+        db = sqlite3.connect(db_path)
+        try:
+            db.executescript(_SCHEMA)
+            row = 0
+            for doc in self.documents:
+                db.execute(
+                    "INSERT INTO documents VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        doc.doc_id,
+                        doc.source,
+                        doc.sha256,
+                        doc.title,
+                        doc.date,
+                        doc.meta.get("year"),
+                        doc.meta.get("country"),
+                        json.dumps(doc.meta, ensure_ascii=False, sort_keys=True),
+                    ),
+                )
+                db.executemany(
+                    "INSERT INTO passages VALUES (?, ?, ?, ?, ?, ?)",
+                    [
+                        (row + i, passage_id_for(doc.doc_id, n), doc.doc_id, n, paragraph, text)
+                        for i, (n, paragraph, text) in enumerate(doc.passages)
+                    ],
+                )
+                row += len(doc.passages)
+            db.commit()
+        finally:
+            db.close()
+
+        index = faiss.IndexFlatIP(self.dimension)
+        if self.vector_blocks:
+            matrix = np.ascontiguousarray(np.vstack(self.vector_blocks), dtype=np.float32)
+            index.add(matrix)
+        vec_path = gen_dir / VECTORS
+        faiss.write_index(index, str(vec_path))
+        for path in (db_path, vec_path):
+            _fsync(path)
+        _fsync(gen_dir)
+
+        manifest = Manifest(
+            generation=generation,
+            model=model,
+            splitter_version=splitter_version,
+            documents=len(self.documents),
+            passages=self.count,
+            files=files,
+            artifacts={
+                p.name: {"size": p.stat().st_size, "sha256": _sha256_file(p)} for p in (db_path, vec_path)
+            },
+            created_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        )
+        write_manifest(self.index_dir, manifest)
+        return manifest
+
+
+def write_manifest(index_dir: Path, manifest: Manifest) -> None:
+    """Replace manifest.json in one atomic rename: this is the commit point of a build."""
+    tmp = index_dir / f".{MANIFEST}.{os.getpid()}.tmp"
+    with open(tmp, "w", encoding="utf-8") as fh:
+        fh.write(manifest.to_json())
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, index_dir / MANIFEST)
+    _fsync(index_dir)
+
+
+def remove_stale_generations(index_dir: Path, keep: str) -> None:
+    """Delete generations and temporary files that the committed manifest does not name."""
+    for entry in index_dir.iterdir():
+        if entry.name == keep:
+            continue
+        if entry.is_dir() and entry.name.startswith("gen-"):
+            shutil.rmtree(entry, ignore_errors=True)
+        elif entry.is_file() and entry.name.startswith(f".{MANIFEST}.") and entry.name.endswith(".tmp"):
+            with contextlib.suppress(OSError):
+                entry.unlink()
+
+
+@contextlib.contextmanager
+def write_lock(index_dir: Path) -> Iterator[None]:
+    """Exclusive right to rebuild. The OS drops the lock when the holder dies, even by SIGKILL."""
+    index_dir.mkdir(parents=True, exist_ok=True)
+    fd = os.open(index_dir / LOCK, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as exc:
+            if exc.errno in (errno.EAGAIN, errno.EACCES):
+                raise IndexLockedError(
+                    f"index at {index_dir} is being rebuilt by another process; try again when it is done"
+                ) from None
+            raise
+        yield
+    finally:
+        os.close(fd)
+
+
+def _sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _fsync(path: Path) -> None:
+    """Flush a file, or a folder's entries, to disk before the commit point depends on it."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

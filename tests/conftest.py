@@ -1,0 +1,87 @@
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from r2p_search.embedding import HashingEmbedder
+
+REPO = Path(__file__).resolve().parents[1]
+SHIPPED_CORPUS = REPO / "corpus"
+SEED = SHIPPED_CORPUS / "2011-09-23_sg_r2p_roundtable.txt"
+UNGDC = REPO.parent / "shared" / "data" / "ungdc"
+
+
+@pytest.fixture
+def ungdc() -> Path:
+    if not UNGDC.is_dir():
+        pytest.skip(
+            f"real General Debate files not found at {UNGDC} (the shared data folder beside the repo)"
+        )
+    return UNGDC
+
+
+@pytest.fixture
+def embedder() -> HashingEmbedder:
+    return HashingEmbedder(64)
+
+
+@pytest.fixture
+def make_corpus(tmp_path: Path) -> Callable[[dict[str, str | bytes]], Path]:
+    def make(files: dict[str, str | bytes]) -> Path:
+        root = tmp_path / "corpus"
+        root.mkdir(exist_ok=True)
+        for name, content in files.items():
+            path = root / name
+            path.parent.mkdir(parents=True, exist_ok=True)
+            if isinstance(content, bytes):
+                path.write_bytes(content)
+            else:
+                path.write_text(content, encoding="utf-8")
+        return root
+
+    return make
+
+
+@pytest.fixture
+def seed_corpus(tmp_path: Path) -> Path:
+    root = tmp_path / "seed-corpus"
+    root.mkdir()
+    shutil.copy(SEED, root / SEED.name)
+    return root
+
+
+def run_cli(
+    *args: str, cwd: Path | None = None, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "r2p_search", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env=env,
+        timeout=600,
+    )
+
+
+SPEECH = {
+    "alpha.txt": (
+        "Geneva, 3 March 2012 - Remarks on the protection of civilians\n\n"
+        "The protection of civilians in armed conflict is a duty of every State.\n\n"
+        "Famine and drought threaten the harvests of farmers across the region this year.\n\n"
+        "Thank you.\n"
+    ),
+    "beta.txt": (
+        "Nuclear disarmament and the non-proliferation treaty remain the priorities of our delegation.\n\n"
+        "Climate change and rising seas threaten small island developing States in the Pacific.\n"
+    ),
+    "sub/gamma.md": (
+        "# Statement on Libya\n\n"
+        "The Security Council authorised measures to protect civilians in Libya under resolution 1973.\n\n"
+        "Regional organisations such as the African Union must be partners in prevention.\n"
+    ),
+}

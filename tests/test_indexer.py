@@ -1,0 +1,183 @@
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from r2p_search.embedding import HashingEmbedder
+from r2p_search.errors import CorpusError, IndexLockedError
+from r2p_search.indexer import build_index, corpus_status
+from r2p_search.search import Index
+from r2p_search.store import Store, read_manifest, write_lock
+
+from .conftest import SPEECH
+
+
+class CountingEmbedder(HashingEmbedder):
+    """The hashing embedder, counting what it is asked to embed."""
+
+    def __init__(self, dimension: int = 64, fail_after: int | None = None) -> None:
+        super().__init__(dimension)
+        self.embedded: list[str] = []
+        self.fail_after = fail_after
+
+    def embed(self, texts: Sequence[str], progress: Callable[[int], None] | None = None) -> np.ndarray:
+        if self.fail_after is not None and len(self.embedded) + len(texts) > self.fail_after:
+            raise KeyboardInterrupt  # what Ctrl-C does in the middle of embedding
+        self.embedded.extend(texts)
+        return super().embed(texts, progress)
+
+
+def top_sources(index_dir: Path, query: str, k: int = 3) -> list[str]:
+    with Index.open(index_dir, embedder=HashingEmbedder(64)) as index:
+        return [h.passage_id for h in index.search(query, k)]
+
+
+def test_first_build_indexes_every_file(make_corpus: Callable, tmp_path: Path) -> None:
+    corpus = make_corpus(SPEECH)
+    report = build_index(corpus, tmp_path / "index", embedder=CountingEmbedder())
+    assert sorted(report.new) == ["alpha.txt", "beta.txt", "sub/gamma.md"]
+    assert report.documents == 3
+    assert report.passages == report.embedded == 6
+    manifest = read_manifest(tmp_path / "index")
+    assert manifest is not None
+    assert manifest.model.name == "hash:64" and manifest.model.dimension == 64
+    assert set(manifest.files) == {"alpha.txt", "beta.txt", "sub/gamma.md"}
+    assert all(len(entry.sha256) == 64 for entry in manifest.files.values())
+    store = Store.open(tmp_path / "index")
+    assert store.vectors.ntotal == 6
+    store.close()
+
+
+def test_rebuild_without_changes_embeds_nothing_and_keeps_generation(
+    make_corpus: Callable, tmp_path: Path
+) -> None:
+    corpus = make_corpus(SPEECH)
+    build_index(corpus, tmp_path / "index", embedder=CountingEmbedder())
+    before = read_manifest(tmp_path / "index")
+    embedder = CountingEmbedder()
+    report = build_index(corpus, tmp_path / "index", embedder=embedder)
+    assert embedder.embedded == []
+    assert len(report.unchanged) == 3 and not (report.new or report.changed or report.removed)
+    assert read_manifest(tmp_path / "index") == before
+
+
+def test_incremental_rebuild_embeds_only_changes_and_equals_full_rebuild(
+    make_corpus: Callable, tmp_path: Path
+) -> None:
+    corpus = make_corpus(SPEECH)
+    build_index(corpus, tmp_path / "index", embedder=CountingEmbedder())
+    (corpus / "beta.txt").write_text(
+        "Refugees fleeing the war in Syria need protection and shelter this winter.\n"
+    )
+    (corpus / "sub" / "gamma.md").unlink()
+    (corpus / "delta.txt").write_text(
+        "The Human Rights Council debated accountability for crimes in Syria.\n"
+    )
+    embedder = CountingEmbedder()
+    report = build_index(corpus, tmp_path / "index", embedder=embedder)
+    assert (report.new, report.changed, report.removed, report.unchanged) == (
+        ["delta.txt"],
+        ["beta.txt"],
+        ["sub/gamma.md"],
+        ["alpha.txt"],
+    )
+    assert len(embedder.embedded) == 2
+    incremental = top_sources(tmp_path / "index", "Syria refugees protection", k=5)
+
+    build_index(corpus, tmp_path / "full", embedder=CountingEmbedder())
+    assert top_sources(tmp_path / "full", "Syria refugees protection", k=5) == incremental
+    with (
+        Index.open(tmp_path / "index", embedder=HashingEmbedder(64)) as a,
+        Index.open(tmp_path / "full", embedder=HashingEmbedder(64)) as b,
+    ):
+        assert a.store.manifest.files == b.store.manifest.files
+        rows = list(range(a.size))
+        assert np.allclose(a.store.vectors_at(rows), b.store.vectors_at(rows))
+
+
+def test_full_flag_re_embeds_everything(make_corpus: Callable, tmp_path: Path) -> None:
+    corpus = make_corpus(SPEECH)
+    build_index(corpus, tmp_path / "index", embedder=CountingEmbedder())
+    embedder = CountingEmbedder()
+    report = build_index(corpus, tmp_path / "index", embedder=embedder, full=True)
+    assert report.full_rebuild_reason == "--full was given"
+    assert len(embedder.embedded) == 6
+
+
+def test_other_model_forces_a_full_rebuild_never_a_mixed_index(make_corpus: Callable, tmp_path: Path) -> None:
+    corpus = make_corpus(SPEECH)
+    build_index(corpus, tmp_path / "index", embedder=CountingEmbedder(64))
+    embedder = CountingEmbedder(32)
+    report = build_index(corpus, tmp_path / "index", embedder=embedder)
+    assert "model changed from hash:64 to hash:32" in (report.full_rebuild_reason or "")
+    assert len(embedder.embedded) == 6
+    manifest = read_manifest(tmp_path / "index")
+    assert manifest is not None and manifest.model.dimension == 32
+    store = Store.open(tmp_path / "index")
+    assert store.vectors.d == 32
+    store.close()
+
+
+def test_bad_files_are_reported_and_skipped_the_rest_indexed(make_corpus: Callable, tmp_path: Path) -> None:
+    corpus = make_corpus(
+        SPEECH
+        | {
+            "binary.txt": b"\x00\x01\x02\x03",
+            "latin1.txt": "Côte d'Ivoire".encode("latin-1"),
+            "empty.txt": "",
+        }
+    )
+    report = build_index(corpus, tmp_path / "index", embedder=CountingEmbedder())
+    reasons = {s.source: s.reason for s in report.skipped}
+    assert set(reasons) == {"binary.txt", "latin1.txt", "empty.txt"}
+    assert "binary" in reasons["binary.txt"] and "not UTF-8" in reasons["latin1.txt"]
+    assert report.documents == 3
+    assert "binary.txt" not in report.new
+
+
+def test_corpus_of_only_bad_files_is_an_error(make_corpus: Callable, tmp_path: Path) -> None:
+    corpus = make_corpus({"binary.txt": b"\x00\x01"})
+    with pytest.raises(CorpusError, match="all 1 corpus files were skipped"):
+        build_index(corpus, tmp_path / "index", embedder=CountingEmbedder())
+
+
+def test_empty_corpus_is_an_error(tmp_path: Path) -> None:
+    (tmp_path / "corpus").mkdir()
+    with pytest.raises(CorpusError, match=r"no \.txt or \.md files"):
+        build_index(tmp_path / "corpus", tmp_path / "index", embedder=CountingEmbedder())
+
+
+def test_interrupted_rebuild_leaves_previous_index_answering(make_corpus: Callable, tmp_path: Path) -> None:
+    corpus = make_corpus(SPEECH)
+    build_index(corpus, tmp_path / "index", embedder=CountingEmbedder())
+    before = top_sources(tmp_path / "index", "protection of civilians")
+    (corpus / "beta.txt").write_text("A changed text about the protection of civilians in Darfur.\n")
+    with pytest.raises(KeyboardInterrupt):
+        build_index(corpus, tmp_path / "index", embedder=CountingEmbedder(fail_after=0))
+    assert top_sources(tmp_path / "index", "protection of civilians") == before
+    # The next run completes and leaves a single generation behind.
+    report = build_index(corpus, tmp_path / "index", embedder=CountingEmbedder())
+    assert report.changed == ["beta.txt"]
+    assert len(list((tmp_path / "index").glob("gen-*"))) == 1
+
+
+def test_second_writer_is_refused(make_corpus: Callable, tmp_path: Path) -> None:
+    corpus = make_corpus(SPEECH)
+    with write_lock(tmp_path / "index"), pytest.raises(IndexLockedError, match="being rebuilt"):
+        build_index(corpus, tmp_path / "index", embedder=CountingEmbedder())
+
+
+def test_status_lists_new_changed_removed(make_corpus: Callable, tmp_path: Path) -> None:
+    corpus = make_corpus(SPEECH)
+    status = corpus_status(corpus, tmp_path / "index").to_json()
+    assert status["built"] is False and sorted(status["new"]) == ["alpha.txt", "beta.txt", "sub/gamma.md"]
+    build_index(corpus, tmp_path / "index", embedder=CountingEmbedder())
+    (corpus / "alpha.txt").write_text("Changed text about sanctions and diplomacy.\n")
+    (corpus / "beta.txt").unlink()
+    (corpus / "new.txt").write_text("A new statement on early warning of atrocities.\n")
+    status = corpus_status(corpus, tmp_path / "index").to_json()
+    assert (status["new"], status["changed"], status["removed"]) == (["new.txt"], ["alpha.txt"], ["beta.txt"])
+    assert status["documents"] == 3 and status["model"] == "hash:64" and status["up_to_date"] is False

@@ -1,0 +1,166 @@
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from r2p_search.embedding import HashingEmbedder
+from r2p_search.errors import (
+    IndexCorruptError,
+    IndexMissingError,
+    ModelError,
+    PassageNotFoundError,
+    QueryError,
+)
+from r2p_search.indexer import build_index
+from r2p_search.search import Index, clean_query
+from r2p_search.store import read_manifest
+
+from .conftest import SPEECH
+
+
+@pytest.fixture
+def index_dir(make_corpus: Callable, tmp_path: Path) -> Path:
+    corpus = make_corpus(SPEECH)
+    build_index(corpus, tmp_path / "index", embedder=HashingEmbedder(64))
+    return tmp_path / "index"
+
+
+def open_index(index_dir: Path) -> Index:
+    return Index.open(index_dir, embedder=HashingEmbedder(64))
+
+
+def test_search_ranks_the_matching_passage_first_with_its_citation(index_dir: Path) -> None:
+    with open_index(index_dir) as index:
+        hits = index.search("nuclear disarmament non-proliferation treaty", k=3)
+    assert [h.rank for h in hits] == [1, 2, 3]
+    assert hits[0].score >= hits[1].score >= hits[2].score
+    top = hits[0]
+    assert top.source == "beta.txt" and top.paragraph == 1 and top.passage_id == "beta:1"
+    assert top.text.startswith("Nuclear disarmament")
+
+
+def test_metadata_is_in_hits(index_dir: Path) -> None:
+    with open_index(index_dir) as index:
+        hit = index.search("famine drought harvests farmers", k=1)[0]
+    assert hit.source == "alpha.txt" and hit.date == "2012-03-03"
+    assert hit.title == "Remarks on the protection of civilians"
+    assert hit.meta["place"] == "Geneva"
+    assert hit.paragraph == 2
+
+
+def test_k_larger_than_index_returns_everything(index_dir: Path) -> None:
+    with open_index(index_dir) as index:
+        assert len(index.search("civilians", k=1000)) == index.size == 6
+
+
+@pytest.mark.parametrize("k", [0, -1])
+def test_bad_k_is_refused(index_dir: Path, k: int) -> None:
+    with open_index(index_dir) as index, pytest.raises(QueryError, match="at least 1"):
+        index.search("civilians", k=k)
+
+
+@pytest.mark.parametrize("query", ["", "   ", "\x00\x07\n\t"])
+def test_empty_queries_are_refused(index_dir: Path, query: str) -> None:
+    with open_index(index_dir) as index, pytest.raises(QueryError, match="empty query"):
+        index.search(query)
+
+
+def test_control_characters_and_huge_queries_are_tamed() -> None:
+    assert clean_query("Syria\x00\x1b[31m  Libya\n") == "Syria [31m Libya"
+    assert len(clean_query("word " * 50_000)) == 2000
+
+
+def test_similar_excludes_the_passage_itself(index_dir: Path) -> None:
+    with open_index(index_dir) as index:
+        hits = index.similar("sub/gamma:1", k=10)
+    assert "sub/gamma:1" not in [h.passage_id for h in hits]
+    assert len(hits) == 5
+
+
+def test_unknown_passage_id(index_dir: Path) -> None:
+    with open_index(index_dir) as index, pytest.raises(PassageNotFoundError, match="no passage 'nope:1'"):
+        index.similar("nope:1")
+
+
+def test_context_returns_neighbours_in_document_order(index_dir: Path) -> None:
+    with open_index(index_dir) as index:
+        around = index.context("alpha:2", context=1)
+        alone = index.context("alpha:1", context=0)
+    assert [h.passage_id for h in around] == ["alpha:1", "alpha:2"]
+    assert [h.passage_id for h in alone] == ["alpha:1"]
+
+
+def test_searching_with_another_model_is_refused(index_dir: Path) -> None:
+    with pytest.raises(ModelError, match="built with model hash:64, not hash:32"):
+        Index.open(index_dir, model="hash:32")
+
+
+def test_index_with_changed_weights_is_refused(index_dir: Path) -> None:
+    # The index claims hash:64 but the embedder that answers has other weights.
+    with Index.open(index_dir) as index:
+        index._embedder = None
+        manifest = index.store.manifest
+        manifest.model.fingerprint = "0" * 64
+        with pytest.raises(ModelError, match="weights changed"):
+            index.search("civilians")
+
+
+def test_missing_index(tmp_path: Path) -> None:
+    with pytest.raises(IndexMissingError, match="no index at"):
+        Index.open(tmp_path / "none")
+
+
+def _damage_vectors(index_dir: Path) -> None:
+    path = next(index_dir.glob("gen-*/vectors.faiss"))
+    path.write_bytes(path.read_bytes()[:100])
+
+
+def _damage_manifest(index_dir: Path) -> None:
+    (index_dir / "manifest.json").write_text("{ not json")
+
+
+def _damage_database(index_dir: Path) -> None:
+    path = next(index_dir.glob("gen-*/passages.sqlite"))
+    data = bytearray(path.read_bytes())
+    data[:16] = b"garbage garbage!"
+    path.write_bytes(bytes(data))
+
+
+def _remove_generation(index_dir: Path) -> None:
+    for path in index_dir.glob("gen-*/*"):
+        path.unlink()
+
+
+def _mix_counts(index_dir: Path) -> None:
+    raw = json.loads((index_dir / "manifest.json").read_text())
+    raw["passages"] += 1
+    (index_dir / "manifest.json").write_text(json.dumps(raw))
+
+
+@pytest.mark.parametrize(
+    ("damage", "message"),
+    [
+        (_damage_vectors, "has 100 bytes"),
+        (_damage_manifest, "manifest is damaged"),
+        (_damage_database, "database is damaged|has \\d+ bytes"),
+        (_remove_generation, "index is incomplete"),
+        (_mix_counts, "index parts disagree"),
+    ],
+)
+def test_damaged_index_is_detected(index_dir: Path, damage: Callable[[Path], None], message: str) -> None:
+    damage(index_dir)
+    with pytest.raises(IndexCorruptError, match=message) as info:
+        Index.open(index_dir, embedder=HashingEmbedder(64)).search("civilians")
+    assert "r2p-search index --full" in str(info.value)
+
+
+def test_damaged_index_is_replaced_by_the_next_build(index_dir: Path, tmp_path: Path) -> None:
+    _damage_manifest(index_dir)
+    report = build_index(tmp_path / "corpus", index_dir, embedder=HashingEmbedder(64))
+    assert report.full_rebuild_reason and "unusable" in report.full_rebuild_reason
+    assert read_manifest(index_dir) is not None
+    with open_index(index_dir) as index:
+        assert index.search("civilians", k=1)
