@@ -19,7 +19,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from . import config
-from .errors import QueryError, R2PError
+from .errors import IndexMissingError, QueryError, R2PError
 
 app = typer.Typer(
     name="r2p-search",
@@ -177,7 +177,12 @@ def _open_index(corpus: Path | None, index: Path | None, model: str | None = Non
     from .store import read_manifest
 
     corpus_dir, index_dir = _paths(corpus, index)
-    if read_manifest(index_dir) is None and corpus_dir.is_dir():
+    if read_manifest(index_dir) is None:
+        if not corpus_dir.is_dir():
+            raise IndexMissingError(
+                f"no index at {index_dir}, and no corpus folder at {corpus_dir} to build one from "
+                "(use --index and --corpus)"
+            )
         err.print(
             f"No index at {escape(str(index_dir))} yet: building it from {escape(str(corpus_dir))} first."
         )

