@@ -100,7 +100,9 @@ def ungdc_index(model: SentenceTransformerEmbedder, tmp_path_factory: pytest.Tem
         ("foreign-inspired armed groups", "SYR"),
     ],
 )
-def test_real_ungdc_questions(model: SentenceTransformerEmbedder, ungdc_index: Path, query: str, country: str) -> None:
+def test_real_ungdc_questions(
+    model: SentenceTransformerEmbedder, ungdc_index: Path, query: str, country: str
+) -> None:
     with Index.open(ungdc_index, embedder=model) as index:
         hits = index.search(query, k=3)
     assert hits[0].meta["country"] == country, [(h.passage_id, h.text[:80]) for h in hits]
