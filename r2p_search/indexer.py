@@ -40,6 +40,7 @@ if TYPE_CHECKING:
 class Skipped:
     source: str
     reason: str
+    sha256: str | None = None  # known when the file could be read: it is then not retried until it changes
 
 
 @dataclass
@@ -97,8 +98,14 @@ def scan_corpus(
     indexed: dict[str, FileEntry],
     progress: ProgressFactory | None = None,
     keep_data: bool = True,
+    known_bad: dict[str, dict[str, str]] | None = None,
 ) -> Scan:
-    """Hash every corpus file and sort it into new, changed and unchanged; list removed ones."""
+    """Hash every corpus file and sort it into new, changed and unchanged; list removed ones.
+
+    A file that an earlier build skipped, unchanged since, is reported as skipped again
+    without being retried.
+    """
+    known_bad = known_bad or {}
     scan = Scan()
     with (progress or _no_progress)("Reading", len(files)) as advance:
         for file in files:
@@ -109,6 +116,11 @@ def scan_corpus(
                 advance(1)
                 continue
             digest = sha256_of(data)
+            bad = known_bad.get(file.source)
+            if bad is not None and bad["sha256"] == digest:
+                scan.skipped.append(Skipped(file.source, bad["reason"], digest))
+                advance(1)
+                continue
             scan.readable.append(file)
             previous = indexed.get(file.source)
             if previous is not None and previous.sha256 == digest:
@@ -168,8 +180,13 @@ def build_index(
                 except IndexCorruptError as exc:
                     report.full_rebuild_reason = f"the existing index is unusable ({exc})"
         try:
-            indexed = old_manifest.files if old_manifest else {}
-            return _build(files, indexed, index_dir, embedder, old_store, report, progress, notify, started)
+            scan = scan_corpus(
+                files,
+                old_manifest.files if old_manifest else {},
+                progress,
+                known_bad=old_manifest.skipped if old_manifest and not report.full_rebuild_reason else None,
+            )
+            return _build(scan, index_dir, embedder, old_store, report, progress, notify, started)
         finally:
             if old_store is not None:
                 old_store.close()
@@ -186,8 +203,7 @@ def _full_rebuild_reason(old: Manifest, embedder: Embedder, full: bool) -> str |
 
 
 def _build(
-    files: list[SourceFile],
-    indexed: dict[str, FileEntry],
+    scan: Scan,
     index_dir: Path,
     embedder: Embedder,
     old_store: Store | None,
@@ -197,12 +213,11 @@ def _build(
     started: float,
 ) -> BuildReport:
     old_files = old_store.manifest.files if old_store else {}
-    scan = scan_corpus(files, indexed, progress)
     report.new, report.changed, report.unchanged = scan.new, scan.changed, scan.unchanged
     report.removed, report.skipped = scan.removed, scan.skipped
     pending, readable = scan.data, scan.readable
 
-    if old_store is not None and not pending and not report.removed:
+    if old_store is not None and not pending and not report.removed and not _skips_changed(scan, old_store):
         # Nothing to embed or drop: keep the committed generation as it is.
         report.documents = old_store.manifest.documents
         report.passages = old_store.manifest.passages
@@ -248,8 +263,8 @@ def _build(
             entries[file.source] = old_files[file.source]
     if writer.count == 0:
         raise CorpusError(
-            f"nothing to index: all {len(files)} corpus files were skipped"
-            + (f" (first: {report.skipped[0].reason})" if report.skipped else "")
+            f"nothing to index: all {len({f.source for f in readable} | {s.source for s in report.skipped})} "
+            "corpus files were skipped" + (f" (first: {report.skipped[0].reason})" if report.skipped else "")
         )
     info = ModelInfo(
         name=embedder.name,
@@ -257,12 +272,19 @@ def _build(
         dimension=embedder.dimension,
         max_tokens=embedder.max_tokens,
     )
-    manifest = writer.commit(info, SPLITTER_VERSION, entries)
+    known_bad = {s.source: {"sha256": s.sha256, "reason": s.reason} for s in report.skipped if s.sha256}
+    manifest = writer.commit(info, SPLITTER_VERSION, entries, known_bad)
     remove_stale_generations(index_dir, keep=manifest.generation)
     report.documents = manifest.documents
     report.passages = manifest.passages
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _skips_changed(scan: Scan, old: Store) -> bool:
+    """Whether the record of known-bad files would change (one was fixed, removed or is new)."""
+    now = {s.source: s.sha256 for s in scan.skipped if s.sha256}
+    return now != {k: v["sha256"] for k, v in old.manifest.skipped.items()}
 
 
 def _prepare(
@@ -276,15 +298,18 @@ def _prepare(
     todo = [f for f in readable if f.source in pending]
     with progress("Splitting", len(todo)) as advance:
         for file in todo:
+            data = pending[file.source]
             try:
-                document = read_document(file, pending[file.source])
+                document = read_document(file, data)
                 passages = make_passages(document.body, embedder.count_tokens, embedder.max_tokens)
             except BadFileError as exc:
-                report.skipped.append(Skipped(file.source, str(exc)))
+                report.skipped.append(Skipped(file.source, str(exc), sha256_of(data)))
                 advance(1)
                 continue
             if not passages:
-                report.skipped.append(Skipped(file.source, f"{file.source}: no text to index"))
+                report.skipped.append(
+                    Skipped(file.source, f"{file.source}: no text to index", sha256_of(data))
+                )
             else:
                 rows = [(p.n, p.paragraph, p.text) for p in passages]
                 prepared[file.source] = _Prepared(file, document, rows)
@@ -349,7 +374,7 @@ class Status:
             "new": scan.new,
             "changed": scan.changed,
             "removed": scan.removed,
-            "unreadable": [{"source": s.source, "reason": s.reason} for s in scan.skipped],
+            "skipped": [{"source": s.source, "reason": s.reason} for s in scan.skipped],
             "corpus_problem": self.corpus_problem,
         }
 
@@ -362,4 +387,7 @@ def corpus_status(corpus: Path, index_dir: Path) -> Status:
         files = find_files(corpus)
     except CorpusError as exc:
         return Status(corpus, index_dir, manifest, None, corpus_problem=str(exc))
-    return Status(corpus, index_dir, manifest, scan_corpus(files, indexed, keep_data=False))
+    known_bad = manifest.skipped if manifest else None
+    return Status(
+        corpus, index_dir, manifest, scan_corpus(files, indexed, keep_data=False, known_bad=known_bad)
+    )

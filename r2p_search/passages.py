@@ -95,6 +95,14 @@ def _first_word(line: str) -> str:
     return line.split(maxsplit=1)[0] if line.split() else ""
 
 
+def ended_short(prev: str, line: str, width: int) -> bool:
+    """A wrapped line that ends a sentence and had room for the next word was ended on purpose.
+
+    The margin of 4 characters allows for proportional fonts; see benchmarks/paragraph_breaks.py.
+    """
+    return _ends_sentence(prev) and len(prev) + 1 + len(_first_word(line)) <= width - 4
+
+
 def _breaks_before(prev: str, line: str, layout: _Layout, blank: bool, furniture: bool) -> bool:
     """Whether `line` opens a new paragraph after `prev`, the text line before it."""
     stripped = line.strip()
@@ -104,8 +112,7 @@ def _breaks_before(prev: str, line: str, layout: _Layout, blank: bool, furniture
         return not continues
     if layout.indented and line[:1] == " ":
         return not prev.endswith(("\u2026", "..."))
-    # A line that ends a sentence and would have had room for the next word was ended on purpose.
-    if _ends_sentence(prev) and len(prev) + 1 + len(_first_word(stripped)) <= layout.width - 4:
+    if ended_short(prev, stripped, layout.width):
         return True
     if blank and not furniture:
         return not continues

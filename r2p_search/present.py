@@ -135,8 +135,8 @@ def render_status(console: Console, status: Status) -> None:
         if names:
             shown = ", ".join(names[:10]) + (f", ... ({len(names) - 10} more)" if len(names) > 10 else "")
             console.print(f"[bold]{key}[/bold] ({len(names)}): {escape(shown)}")
-    for item in data["unreadable"]:
-        console.print(f"[yellow]unreadable[/yellow]: {escape(item['reason'])}")
+    for item in data["skipped"]:
+        console.print(f"[yellow]skipped[/yellow]: {escape(item['reason'])}")
 
 
 def dumps(obj: Any) -> str:

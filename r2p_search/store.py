@@ -90,6 +90,7 @@ class Manifest:
     passages: int
     files: dict[str, FileEntry]
     artifacts: dict[str, dict[str, Any]] = field(default_factory=dict)  # name -> size, sha256
+    skipped: dict[str, dict[str, str]] = field(default_factory=dict)  # source -> sha256, reason
     created_at: str = ""
     format_version: int = FORMAT_VERSION
 
@@ -113,6 +114,10 @@ class Manifest:
                 passages=int(raw["passages"]),
                 files={k: FileEntry(**v) for k, v in raw["files"].items()},
                 artifacts=dict(raw.get("artifacts", {})),
+                skipped={
+                    k: {"sha256": str(v["sha256"]), "reason": str(v["reason"])}
+                    for k, v in raw.get("skipped", {}).items()
+                },
                 created_at=str(raw.get("created_at", "")),
                 format_version=int(raw["format_version"]),
             )
@@ -314,7 +319,13 @@ class GenerationWriter:
         self.vector_blocks.append(vectors)
         self.count += len(document.passages)
 
-    def commit(self, model: ModelInfo, splitter_version: int, files: dict[str, FileEntry]) -> Manifest:
+    def commit(
+        self,
+        model: ModelInfo,
+        splitter_version: int,
+        files: dict[str, FileEntry],
+        skipped: dict[str, dict[str, str]] | None = None,
+    ) -> Manifest:
         import faiss
         import numpy as np
 
@@ -370,6 +381,7 @@ class GenerationWriter:
             documents=len(self.documents),
             passages=self.count,
             files=files,
+            skipped=skipped or {},
             artifacts={
                 p.name: {"size": p.stat().st_size, "sha256": _sha256_file(p)} for p in (db_path, vec_path)
             },

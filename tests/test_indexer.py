@@ -181,3 +181,19 @@ def test_status_lists_new_changed_removed(make_corpus: Callable, tmp_path: Path)
     status = corpus_status(corpus, tmp_path / "index").to_json()
     assert (status["new"], status["changed"], status["removed"]) == (["new.txt"], ["alpha.txt"], ["beta.txt"])
     assert status["documents"] == 3 and status["model"] == "hash:64" and status["up_to_date"] is False
+
+
+def test_known_bad_file_is_not_retried_until_it_changes(make_corpus: Callable, tmp_path: Path) -> None:
+    corpus = make_corpus(SPEECH | {"bad.txt": b"\x00\x01"})
+    build_index(corpus, tmp_path / "index", embedder=CountingEmbedder())
+    generation = read_manifest(tmp_path / "index").generation  # type: ignore[union-attr]
+    report = build_index(corpus, tmp_path / "index", embedder=CountingEmbedder())
+    assert [s.source for s in report.skipped] == ["bad.txt"] and "binary" in report.skipped[0].reason
+    assert not report.new and read_manifest(tmp_path / "index").generation == generation  # type: ignore[union-attr]
+    status = corpus_status(corpus, tmp_path / "index").to_json()
+    assert status["new"] == [] and status["up_to_date"] is True
+    assert [s["source"] for s in status["skipped"]] == ["bad.txt"]
+
+    (corpus / "bad.txt").write_text("Now a readable statement on genocide prevention and early warning.\n")
+    report = build_index(corpus, tmp_path / "index", embedder=CountingEmbedder())
+    assert report.new == ["bad.txt"] and not report.skipped
