@@ -19,7 +19,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from . import config
-from .errors import IndexMissingError, QueryError, R2PError
+from .errors import IndexMissingError, QualityError, QueryError, R2PError
 
 app = typer.Typer(
     name="r2p-search",
@@ -191,6 +191,16 @@ def _open_index(corpus: Path | None, index: Path | None, model: str | None = Non
     return Index.open(index_dir, model=model)
 
 
+ModeOpt = Annotated[
+    str,
+    typer.Option(
+        "--mode",
+        help="hybrid: meaning and exact words, fused; dense: meaning only; lexical: BM25 words only.",
+    ),
+]
+PerDocOpt = Annotated[int | None, typer.Option("--per-doc", help="At most N passages from one document.")]
+
+
 @app.command()
 @handles_errors
 def search(
@@ -200,6 +210,11 @@ def search(
         typer.Option("--queries", help="File with one query per line; answers all in one process."),
     ] = None,
     k: TopK = config.DEFAULT_TOP_K,
+    mode: ModeOpt = "hybrid",
+    per_doc: PerDocOpt = None,
+    explain: Annotated[
+        bool, typer.Option("--explain", help="Show each hit's dense and lexical ranks and scores.")
+    ] = False,
     corpus: CorpusOpt = None,
     index: IndexOpt = None,
     model: Annotated[
@@ -213,22 +228,25 @@ def search(
     Builds the index first if there is none yet.
     """
     from .present import dumps, render_hits
-    from .search import check_k, clean_query
+    from .search import check_k, check_mode, clean_query
 
     if (query is None) == (queries is None):
         raise typer.BadParameter("give either a QUERY or --queries FILE")
     check_k(k)
+    check_mode(mode)
     batch = _read_queries(queries) if queries is not None else [query or ""]
     cleaned = [clean_query(q) for q in batch]
     with _open_index(corpus, index, model) as idx:
-        results = idx.search_many(cleaned, k) if len(cleaned) > 1 else [idx.search(cleaned[0], k)]
-    for text, hits in zip(cleaned, results, strict=True):
+        results = idx.search_many(cleaned, k, mode=mode, per_doc=per_doc, explain=explain)
+        marked = [idx.best_sentences(text, hits) for text, hits in zip(cleaned, results, strict=True)]
+    for text, hits, best in zip(cleaned, results, marked, strict=True):
         if as_json:
-            out.print(dumps({"query": text, "results": [h.to_json() for h in hits]}), soft_wrap=True)
+            body = [h.to_json() | {"best_sentence": b} for h, b in zip(hits, best, strict=True)]
+            out.print(dumps({"query": text, "results": body}), soft_wrap=True)
         else:
             if len(cleaned) > 1:
                 out.rule(escape(text))
-            render_hits(out, text, hits)
+            render_hits(out, text, hits, best_sentences=best, explain=explain)
 
 
 @app.command()
@@ -298,3 +316,48 @@ def status(corpus: CorpusOpt = None, index: IndexOpt = None, as_json: JsonOpt = 
 
 def main() -> None:
     app()
+
+
+@app.command("eval")
+@handles_errors
+def eval_(
+    queries_file: Annotated[
+        Path, typer.Argument(help="Query set: JSON Lines with query and relevant spans.")
+    ],
+    mode: Annotated[
+        list[str] | None,
+        typer.Option("--mode", help="Mode(s) to score: hybrid, dense, lexical. [default: all three]"),
+    ] = None,
+    k: Annotated[int, typer.Option("-k", help="Results per query; recall is measured at this depth.")] = 20,
+    corpus: CorpusOpt = None,
+    index: IndexOpt = None,
+    min_mrr: Annotated[
+        float | None,
+        typer.Option("--min-mrr", help="Exit 1 if the first mode's MRR@10 is below this (for CI)."),
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Score retrieval on a query set: MRR@10, nDCG@10, hit@1, hit@10 and recall@k per mode.
+
+    Lists the queries with no relevant passage in the top 10. The file format is in the README.
+    """
+    from .evaluate import evaluate, load_queries
+    from .present import dumps, render_eval
+    from .search import MODES, check_k, check_mode
+
+    queries = load_queries(queries_file)
+    modes = [check_mode(m) for m in (mode or list(MODES))]
+    check_k(k)
+    with _open_index(corpus, index) as idx:
+        summaries = [
+            evaluate(queries, lambda qs, n, m=m: idx.search_many(qs, n, mode=m), m, k) for m in modes
+        ]
+    if as_json:
+        out.print(dumps({"queries": len(queries), "modes": [s.to_json() for s in summaries]}), soft_wrap=True)
+    else:
+        render_eval(out, summaries)
+    first = summaries[0]
+    if min_mrr is not None and first.metric("mrr@10") < min_mrr:
+        raise QualityError(
+            f"{first.mode} MRR@10 is {first.metric('mrr@10'):.3f}, below the required {min_mrr:.3f}"
+        )

@@ -17,6 +17,12 @@ DEFAULT_MAX_FILE_BYTES = 20 * 1024 * 1024
 
 DEFAULT_TOP_K = 10
 
+PASSAGE_TOKENS = 254
+"""Most word pieces in one passage (the model's [CLS]/[SEP] excluded); capped by the model's window."""
+
+EMBED_CONTEXT = True
+"""Embed each passage with its document's label (country and year, or speaker and date)."""
+
 
 def default_corpus() -> Path:
     return Path(os.environ.get("R2P_CORPUS", "corpus"))

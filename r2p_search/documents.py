@@ -229,16 +229,42 @@ _GENERAL_DEBATE_NAME = re.compile(r"^(?P<code>[A-Z]{2,3})_(?P<session>\d{1,3})_(
 _NON_COUNTRY_CODES = {"EU": "European Union"}
 
 
-def country_name(code: str) -> str | None:
-    """Common English name for an ISO 3166 alpha-3 code, or a known non-state code."""
+def country_names(code: str) -> list[str]:
+    """English names of an ISO 3166 alpha-3 code, the common one first; [] if unknown."""
     if code in _NON_COUNTRY_CODES:
-        return _NON_COUNTRY_CODES[code]
+        return [_NON_COUNTRY_CODES[code]]
     import pycountry  # deferred: only General Debate file names need it
 
     country = pycountry.countries.get(alpha_3=code)
     if country is None:
-        return None
-    return getattr(country, "common_name", None) or country.name
+        return []
+    names = [getattr(country, "common_name", None), country.name, getattr(country, "official_name", None)]
+    return list(dict.fromkeys(n for n in names if n))
+
+
+def country_name(code: str) -> str | None:
+    """Common English name for an ISO 3166 alpha-3 code, or a known non-state code."""
+    names = country_names(code)
+    return names[0] if names else None
+
+
+def context_label(meta: dict[str, Any]) -> str:
+    """A short line saying whose text this is, given to the embedder with every passage.
+
+    A paragraph of Brazil's speech rarely says "Brazil"; with this label its vector can still
+    answer "what did Brazil say about Libya?".
+    """
+    if meta.get("country_name"):
+        return f"{meta['country_name']}, {meta.get('year', '')}".rstrip(", ")
+    parts = [str(meta.get("speaker") or meta.get("title") or "")[:80], str(meta.get("date") or "")]
+    return ", ".join(p for p in parts if p)
+
+
+def context_terms(meta: dict[str, Any]) -> str:
+    """Everything known of a document, as words for the lexical index."""
+    fields: list[str] = [str(meta.get(key) or "") for key in ("title", "place", "speaker", "country", "year")]
+    fields.extend(meta.get("country_names") or [])
+    return " ".join(dict.fromkeys(f for f in fields if f))
 
 
 def _ordinal(n: int) -> str:
@@ -254,10 +280,12 @@ def parse_file_name(stem: str) -> dict[str, Any] | None:
     code = match["code"]
     session = int(match["session"])
     year = int(match["year"])
-    name = country_name(code) or code
+    names = country_names(code) or [code]
+    name = names[0]
     return {
         "country": code,
         "country_name": name,
+        "country_names": names,
         "session": session,
         "year": year,
         "title": f"{name}, General Debate, {_ordinal(session)} session ({year})",

@@ -41,3 +41,7 @@ class QueryError(R2PError):
 
 class PassageNotFoundError(R2PError):
     """No passage with the given id exists in the index."""
+
+
+class QualityError(R2PError):
+    """Measured retrieval quality is below the level a caller required."""

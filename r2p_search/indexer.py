@@ -16,7 +16,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from . import config
-from .documents import Document, SourceFile, find_files, read_bytes, read_document, sha256_of
+from .documents import (
+    Document,
+    SourceFile,
+    context_label,
+    context_terms,
+    find_files,
+    read_bytes,
+    read_document,
+    sha256_of,
+)
 from .embedding import Embedder, load_embedder
 from .errors import BadFileError, CorpusError, IndexCorruptError
 from .passages import SPLITTER_VERSION, make_passages
@@ -26,6 +35,7 @@ from .store import (
     Manifest,
     ModelInfo,
     NewDocument,
+    Pipeline,
     Store,
     read_manifest,
     remove_stale_generations,
@@ -140,6 +150,7 @@ class _Prepared:
     file: SourceFile
     document: Document
     passages: list[tuple[int, int, str]]
+    label: str
 
 
 def build_index(
@@ -150,9 +161,11 @@ def build_index(
     embedder: Embedder | None = None,
     progress: ProgressFactory | None = None,
     notify: Callable[[str], None] | None = None,
+    pipeline: Pipeline | None = None,
 ) -> BuildReport:
     """Bring `index_dir` up to date with `corpus`; returns what was done."""
     started = time.perf_counter()
+    pipeline = pipeline or default_pipeline()
     progress = progress or _no_progress
     notify = notify or (lambda message: None)
     files = find_files(corpus)
@@ -173,7 +186,7 @@ def build_index(
 
         old_store: Store | None = None
         if old_manifest is not None and report.full_rebuild_reason is None:
-            report.full_rebuild_reason = _full_rebuild_reason(old_manifest, embedder, full)
+            report.full_rebuild_reason = _full_rebuild_reason(old_manifest, embedder, pipeline, full)
             if report.full_rebuild_reason is None:
                 try:
                     old_store = Store.open(index_dir)
@@ -186,19 +199,27 @@ def build_index(
                 progress,
                 known_bad=old_manifest.skipped if old_manifest and not report.full_rebuild_reason else None,
             )
-            return _build(scan, index_dir, embedder, old_store, report, progress, notify, started)
+            return _build(scan, index_dir, embedder, pipeline, old_store, report, progress, notify, started)
         finally:
             if old_store is not None:
                 old_store.close()
 
 
-def _full_rebuild_reason(old: Manifest, embedder: Embedder, full: bool) -> str | None:
+def default_pipeline() -> Pipeline:
+    return Pipeline(
+        splitter_version=SPLITTER_VERSION,
+        passage_tokens=config.PASSAGE_TOKENS,
+        embed_context=config.EMBED_CONTEXT,
+    )
+
+
+def _full_rebuild_reason(old: Manifest, embedder: Embedder, pipeline: Pipeline, full: bool) -> str | None:
     if full:
         return "--full was given"
     if old.model.name != embedder.name:
         return f"the model changed from {old.model.name} to {embedder.name}"
-    if old.splitter_version != SPLITTER_VERSION:
-        return "the passage splitter changed"
+    if old.pipeline != pipeline:
+        return "the way passages are made or embedded changed"
     return None
 
 
@@ -206,6 +227,7 @@ def _build(
     scan: Scan,
     index_dir: Path,
     embedder: Embedder,
+    pipeline: Pipeline,
     old_store: Store | None,
     report: BuildReport,
     progress: ProgressFactory,
@@ -239,8 +261,8 @@ def _build(
 
     notify(f"Loading model {embedder.name}")
     embedder.max_tokens  # noqa: B018 -- load the model now: a bad model fails before any work
-    prepared = _prepare(readable, pending, embedder, report, progress)
-    texts = [text for item in prepared.values() for _, _, text in item.passages]
+    prepared = _prepare(readable, pending, embedder, pipeline, report, progress)
+    texts = [embedding_input(item.label, text) for item in prepared.values() for _, _, text in item.passages]
     vectors = _embed(texts, embedder, progress)
     report.embedded = len(texts)
 
@@ -253,7 +275,16 @@ def _build(
             doc = item.document
             count = len(item.passages)
             writer.add(
-                NewDocument(doc.doc_id, doc.source, doc.sha256, doc.title, doc.date, doc.meta, item.passages),
+                NewDocument(
+                    doc.doc_id,
+                    doc.source,
+                    doc.sha256,
+                    doc.title,
+                    doc.date,
+                    doc.meta,
+                    item.passages,
+                    context_terms(doc.meta),
+                ),
                 vectors[offset : offset + count],
             )
             offset += count
@@ -273,7 +304,7 @@ def _build(
         max_tokens=embedder.max_tokens,
     )
     known_bad = {s.source: {"sha256": s.sha256, "reason": s.reason} for s in report.skipped if s.sha256}
-    manifest = writer.commit(info, SPLITTER_VERSION, entries, known_bad)
+    manifest = writer.commit(info, pipeline, entries, known_bad)
     remove_stale_generations(index_dir, keep=manifest.generation)
     report.documents = manifest.documents
     report.passages = manifest.passages
@@ -287,10 +318,16 @@ def _skips_changed(scan: Scan, old: Store) -> bool:
     return now != {k: v["sha256"] for k, v in old.manifest.skipped.items()}
 
 
+def embedding_input(label: str, text: str) -> str:
+    """What the model reads for a passage: its document's label, then its text."""
+    return f"{label}: {text}" if label else text
+
+
 def _prepare(
     readable: list[SourceFile],
     pending: dict[str, bytes],
     embedder: Embedder,
+    pipeline: Pipeline,
     report: BuildReport,
     progress: ProgressFactory,
 ) -> dict[str, _Prepared]:
@@ -301,7 +338,12 @@ def _prepare(
             data = pending[file.source]
             try:
                 document = read_document(file, data)
-                passages = make_passages(document.body, embedder.count_tokens, embedder.max_tokens)
+                label = context_label(document.meta) if pipeline.embed_context else ""
+                # The label shares the model's window with the passage.
+                budget = min(pipeline.passage_tokens, embedder.max_tokens - 2)
+                if label:
+                    budget -= embedder.count_tokens([embedding_input(label, "")])[0]
+                passages = make_passages(document.body, embedder.count_tokens, budget)
             except BadFileError as exc:
                 report.skipped.append(Skipped(file.source, str(exc), sha256_of(data)))
                 advance(1)
@@ -312,7 +354,7 @@ def _prepare(
                 )
             else:
                 rows = [(p.n, p.paragraph, p.text) for p in passages]
-                prepared[file.source] = _Prepared(file, document, rows)
+                prepared[file.source] = _Prepared(file, document, rows, label)
             advance(1)
     # Skipped files are neither new nor changed in the index: report them once, as skipped.
     skipped = {s.source for s in report.skipped}

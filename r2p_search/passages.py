@@ -256,14 +256,14 @@ def windows(text: str, count_tokens: TokenCounter, budget: int) -> list[str]:
 def make_passages(
     text: str,
     count_tokens: TokenCounter,
-    max_tokens: int,
+    budget: int,
     min_words: int = MIN_WORDS,
 ) -> list[Passage]:
-    """Passages of a document body, each fitting a model window of `max_tokens` word pieces."""
+    """Passages of a document body, each of at most `budget` word pieces."""
     units = merge_fragments(split_paragraphs(text), min_words)
     if not units:
         return []
-    budget = max(max_tokens - 2, 8)  # the model adds [CLS] and [SEP]
+    budget = max(budget, 8)
     counts = count_tokens([t for _, t in units])
     passages: list[Passage] = []
     for (paragraph, unit), tokens in zip(units, counts, strict=True):

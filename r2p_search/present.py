@@ -57,11 +57,18 @@ def _citation(hit: Hit) -> str:
     return " · ".join(parts)
 
 
-def render_hits(console: Console, query: str, hits: Sequence[Hit], label: str = "") -> None:
+def render_hits(
+    console: Console,
+    query: str,
+    hits: Sequence[Hit],
+    best_sentences: Sequence[str | None] | None = None,
+    explain: bool = False,
+) -> None:
     if not hits:
-        console.print(f"[dim]No passages found{label}.[/dim]")
+        console.print("[dim]No passages found.[/dim]")
         return
-    for hit in hits:
+    best = list(best_sentences or [None] * len(hits))
+    for hit, sentence in zip(hits, best, strict=True):
         header = Text.assemble(
             (f"{hit.rank:>2}. ", "bold"),
             (f"{hit.score:.3f}  ", "cyan"),
@@ -70,8 +77,65 @@ def render_hits(console: Console, query: str, hits: Sequence[Hit], label: str = 
             (hit.passage_id, "dim"),
         )
         console.print(header)
-        console.print(highlight(hit.text, query), style=None, soft_wrap=False)
+        if explain and hit.explain is not None:
+            console.print(Text(_explain_line(hit.explain), style="dim"))
+        body = highlight(hit.text, query)
+        if sentence and sentence != hit.text:
+            start = hit.text.find(sentence)
+            if start >= 0:
+                body.stylize("underline", start, start + len(sentence))
+        console.print(body, style=None, soft_wrap=False)
         console.print()
+
+
+def _explain_line(explain: dict[str, Any]) -> str:
+    def part(name: str) -> str:
+        rank, score = explain.get(f"{name}_rank"), explain.get(f"{name}_score")
+        if rank is None and score is None:
+            return f"{name}: -"
+        shown = f"{score:.3f}" if score is not None else "-"
+        return f"{name}: rank {rank if rank is not None else '-'}, score {shown}"
+
+    return "    " + "   ".join(part(n) for n in ("dense", "lexical"))
+
+
+def render_eval(console: Console, summaries: Sequence[Any]) -> None:
+    """One row per mode, one column per metric; then the failures of the first mode."""
+    if not summaries:
+        return
+    names = summaries[0].metric_names
+    table = Table(title=f"{len(summaries[0].scores)} queries", title_justify="left")
+    table.add_column("mode", style="bold")
+    for name in names:
+        table.add_column(name, justify="right")
+    for summary in summaries:
+        table.add_row(summary.mode, *(f"{summary.metric(n):.3f}" for n in names))
+    console.print(table)
+    kinds = sorted({s.query.kind for s in summaries[0].scores if s.query.kind})
+    if len(kinds) > 1:
+        by_kind = Table(title="MRR@10 by kind of query", title_justify="left")
+        by_kind.add_column("kind", style="bold")
+        by_kind.add_column("n", justify="right")
+        for summary in summaries:
+            by_kind.add_column(summary.mode, justify="right")
+        for kind in kinds:
+            rows = {s.mode: [q for q in s.scores if q.query.kind == kind] for s in summaries}
+            first = rows[summaries[0].mode]
+            by_kind.add_row(
+                kind, str(len(first)), *(f"{s.metric('mrr@10', rows[s.mode]):.3f}" for s in summaries)
+            )
+        console.print(by_kind)
+    failures = summaries[0].failures()
+    if failures:
+        mode = summaries[0].mode
+        console.print(
+            f"[yellow]{len(failures)} queries with no relevant passage in the top 10 ({mode}):[/yellow]"
+        )
+        for score in failures:
+            where = f"first relevant at rank {score.first_rank}" if score.first_rank else "not found"
+            top = escape(score.top[0].passage_id if score.top else "-")
+            query = escape(score.query.query)
+            console.print(f"  line {score.query.line}: {query}  [dim]({where}; top: {top})[/dim]")
 
 
 def render_context(console: Console, passages: Sequence[Hit], target_id: str) -> None:

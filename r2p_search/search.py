@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from . import fusion
 from .embedding import Embedder, canonical_model_name, load_embedder
 from .errors import ModelError, PassageNotFoundError, QueryError
+from .fusion import Candidate
 from .store import REBUILD_HINT, Store, StoredPassage
 
 if TYPE_CHECKING:
@@ -15,6 +18,68 @@ if TYPE_CHECKING:
 
 MAX_QUERY_CHARS = 2000
 """Longer queries are cut: the model reads at most 256 word pieces of them anyway."""
+
+MODES = ("hybrid", "dense", "lexical")
+
+CANDIDATES = 200
+"""How deep each retriever looks before fusion, collapsing and --per-doc pick the final k."""
+
+DUPLICATE_COSINE = 0.97
+"""Passages at least this similar to a better-ranked one are collapsed into it."""
+
+
+@dataclass(frozen=True)
+class Fusion:
+    method: str = "linear"  # "linear" (cosine + weighted BM25) or "rrf"
+    lexical_weight: float = 0.1
+    symbol_boost: float = 0.2  # extra lexical weight for short or symbol-like queries
+
+    def rank(
+        self,
+        query: str,
+        dense: list[tuple[int, float]],
+        lexical: list[tuple[int, float]],
+        dense_of: dict[int, float],
+    ) -> list[Candidate]:
+        weight = fusion.lexical_weight_for(query, self.lexical_weight, self.symbol_boost)
+        if self.method == "rrf":
+            return fusion.rrf(dense, lexical, weight)
+        return fusion.linear(dense, lexical, weight, dense_of)
+
+
+DEFAULT_FUSION = Fusion()
+
+_STOPWORDS = frozenset(
+    """a about above after again against all am an and any are as at be because been before
+    being below between both but by can could did do does doing down during each few for from
+    further had has have having he her here hers him his how i if in into is it its itself just
+    me more most my no nor not now of off on once only or other our ours out over own same she
+    should so some such than that the their theirs them then there these they this those through
+    to too under until up very was we were what when where which while who whom why will with
+    would you your yours""".split()
+)
+
+
+def lexical_match(query: str) -> str | None:
+    """An FTS5 expression for a query: any of its words, symbols such as A/66/874 as phrases.
+
+    Stopwords are dropped (unless the query is nothing else) so that BM25 ranks by the words
+    that carry meaning.
+    """
+    terms: list[str] = []
+    fallback: list[str] = []
+    for chunk in query.split():
+        tokens = re.findall(r"\w+", chunk.lower())
+        if not tokens:
+            continue
+        if len(tokens) > 1:
+            terms.append('"' + " ".join(tokens) + '"')
+            continue
+        fallback.append(f'"{tokens[0]}"')
+        if tokens[0] not in _STOPWORDS:
+            terms.append(f'"{tokens[0]}"')
+    chosen = list(dict.fromkeys(terms or fallback))
+    return " OR ".join(chosen) if chosen else None
 
 
 @dataclass
@@ -30,6 +95,7 @@ class Hit:
     text: str
     n: int
     meta: dict[str, Any] = field(default_factory=dict)
+    explain: dict[str, Any] | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -44,6 +110,7 @@ class Hit:
             "passage": self.n,
             "text": self.text,
             "meta": self.meta,
+            **({"explain": self.explain} if self.explain is not None else {}),
         }
 
 
@@ -62,12 +129,21 @@ def check_k(k: int) -> int:
     return k
 
 
+def check_mode(mode: str) -> str:
+    if mode not in MODES:
+        raise QueryError(f"unknown mode {mode!r}: use one of {', '.join(MODES)}")
+    return mode
+
+
 class Index:
     """An opened index: search by text, find similar passages, show a passage in context."""
 
-    def __init__(self, store: Store, embedder: Embedder | None = None) -> None:
+    def __init__(
+        self, store: Store, embedder: Embedder | None = None, fusion: Fusion = DEFAULT_FUSION
+    ) -> None:
         self.store = store
         self._embedder = embedder
+        self.fusion = fusion
 
     @classmethod
     def open(cls, index_dir: Path, model: str | None = None, embedder: Embedder | None = None) -> Index:
@@ -107,25 +183,41 @@ class Index:
     def size(self) -> int:
         return int(self.store.vectors.ntotal)
 
-    def search(self, query: str, k: int = 10) -> list[Hit]:
-        """The k passages closest in meaning to `query`, best first."""
-        query = clean_query(query)
-        check_k(k)
-        vector = self.embedder.embed_query(query)
-        return self._nearest(vector, k, exclude=None)
+    def search(
+        self, query: str, k: int = 10, mode: str = "hybrid", per_doc: int | None = None, explain: bool = False
+    ) -> list[Hit]:
+        """The k passages that best answer `query`, best first.
 
-    def search_many(self, queries: list[str], k: int = 10) -> list[list[Hit]]:
+        mode: "hybrid" (dense and lexical, fused), "dense" (meaning only) or "lexical" (BM25).
+        per_doc: at most this many passages from one document.
+        """
+        return self.search_many([query], k, mode, per_doc, explain)[0]
+
+    def search_many(
+        self,
+        queries: list[str],
+        k: int = 10,
+        mode: str = "hybrid",
+        per_doc: int | None = None,
+        explain: bool = False,
+    ) -> list[list[Hit]]:
         check_k(k)
+        check_mode(mode)
+        if per_doc is not None and per_doc < 1:
+            raise QueryError(f"--per-doc must be at least 1, got {per_doc}")
         cleaned = [clean_query(q) for q in queries]
-        vectors = self.embedder.embed(cleaned)
-        return [self._nearest(v, k, exclude=None) for v in vectors]
+        vectors = self.embedder.embed(cleaned) if mode != "lexical" else [None] * len(cleaned)
+        return [
+            self._rank(query, vector, k, mode, per_doc, explain)
+            for query, vector in zip(cleaned, vectors, strict=True)
+        ]
 
-    def similar(self, passage_id: str, k: int = 10) -> list[Hit]:
-        """Passages most similar to a stored one, the passage itself left out."""
+    def similar(self, passage_id: str, k: int = 10, per_doc: int | None = None) -> list[Hit]:
+        """Passages most similar in meaning to a stored one, the passage itself left out."""
         check_k(k)
         passage = self.passage(passage_id)
         vector = self.store.vectors_at([passage.row])[0]
-        return self._nearest(vector, k, exclude=passage.row)
+        return self._rank("", vector, k, "dense", per_doc, False, exclude=passage.row)
 
     def passage(self, passage_id: str) -> StoredPassage:
         passage = self.store.passage_by_id(passage_id.strip())
@@ -141,31 +233,119 @@ class Index:
             raise QueryError(f"--context must be 0 or more, got {context}")
         target = self.passage(passage_id)
         around = self.store.neighbours(target.doc_id, target.n, context)
-        return self._hits(around, [1.0 if p.row == target.row else 0.0 for p in around])
+        return self._hits(
+            around, [Candidate(p.row, 1.0 if p.row == target.row else 0.0) for p in around], False
+        )
 
-    def _nearest(self, vector: np.ndarray, k: int, exclude: int | None) -> list[Hit]:
+    def best_sentences(self, query: str, hits: list[Hit]) -> list[str | None]:
+        """For each hit, the sentence that best matches the query (None for one-sentence passages)."""
+        from .passages import split_sentences
+
+        per_hit = [split_sentences(h.text) for h in hits]
+        flat = [s for sentences in per_hit if len(sentences) > 1 for s in sentences]
+        if not flat:
+            return [None] * len(hits)
+        vectors = self.embedder.embed([clean_query(query), *flat])
+        scores = vectors[1:] @ vectors[0]
+        best: list[str | None] = []
+        offset = 0
+        for sentences in per_hit:
+            if len(sentences) <= 1:
+                best.append(None)
+                continue
+            chunk = scores[offset : offset + len(sentences)]
+            best.append(sentences[int(chunk.argmax())])
+            offset += len(sentences)
+        return best
+
+    def _dense(self, vector: np.ndarray, n: int) -> list[tuple[int, float]]:
         import numpy as np
 
-        wanted = min(k + (exclude is not None), self.size)
-        if wanted == 0:
-            return []
-        scores, rows = self.store.vectors.search(np.asarray(vector, dtype=np.float32)[None, :], wanted)
-        pairs = [
-            (int(r), float(s)) for r, s in zip(rows[0], scores[0], strict=True) if r >= 0 and r != exclude
-        ]
-        pairs = pairs[:k]
-        passages = self.store.passages_at([r for r, _ in pairs])
-        return self._hits(passages, [s for _, s in pairs])
+        scores, rows = self.store.vectors.search(np.asarray(vector, dtype=np.float32)[None, :], n)
+        return [(int(r), float(s)) for r, s in zip(rows[0], scores[0], strict=True) if r >= 0]
 
-    def _hits(self, passages: list[StoredPassage], scores: list[float]) -> list[Hit]:
+    def _lexical(self, query: str, n: int) -> list[tuple[int, float]]:
+        match = lexical_match(query)
+        return self.store.lexical(match, n) if match else []
+
+    def _rank(
+        self,
+        query: str,
+        vector: np.ndarray | None,
+        k: int,
+        mode: str,
+        per_doc: int | None,
+        explain: bool,
+        exclude: int | None = None,
+    ) -> list[Hit]:
+        n = min(self.size, max(CANDIDATES, k * 5))
+        if n == 0:
+            return []
+        dense = self._dense(vector, n) if vector is not None else []
+        lexical = self._lexical(query, n) if mode != "dense" else []
+        if mode == "dense":
+            ranked = [Candidate(r, s, dense_rank=i, dense_score=s) for i, (r, s) in enumerate(dense, 1)]
+        elif mode == "lexical":
+            ranked = [Candidate(r, s, lexical_rank=i, lexical_score=s) for i, (r, s) in enumerate(lexical, 1)]
+        else:
+            missing = sorted({r for r, _ in lexical} - {r for r, _ in dense})
+            dense_of = {}
+            if missing and vector is not None:
+                cosines = self.store.vectors_at(missing) @ vector
+                dense_of = {r: float(c) for r, c in zip(missing, cosines, strict=True)}
+            ranked = self.fusion.rank(query, dense, lexical, dense_of)
+        ranked = [c for c in ranked if c.row != exclude]
+        return self._hits_from(self._select(ranked, k, per_doc), explain)
+
+    def _select(
+        self, ranked: list[Candidate], k: int, per_doc: int | None
+    ) -> list[tuple[Candidate, StoredPassage]]:
+        """The best k candidates, near-duplicates collapsed and at most `per_doc` per document."""
+        import numpy as np
+
+        chosen: list[tuple[Candidate, StoredPassage]] = []
+        chosen_vectors: list[np.ndarray] = []
+        per_document: dict[str, int] = {}
+        seen_paragraphs: set[tuple[str, int]] = set()
+        seen_texts: set[str] = set()
+        batch = max(k * 3, 30)
+        for start in range(0, len(ranked), batch):
+            window = ranked[start : start + batch]
+            passages = {p.row: p for p in self.store.passages_at([c.row for c in window])}
+            vectors = self.store.vectors_at([c.row for c in window])
+            for candidate, vector in zip(window, vectors, strict=True):
+                passage = passages.get(candidate.row)
+                if passage is None:
+                    continue
+                key = (passage.doc_id, passage.paragraph)
+                text = " ".join(passage.text.lower().split())
+                if key in seen_paragraphs or text in seen_texts:
+                    continue  # another window of the same paragraph, or the same words again
+                if chosen_vectors and float(np.max(np.stack(chosen_vectors) @ vector)) >= DUPLICATE_COSINE:
+                    continue
+                if per_doc is not None and per_document.get(passage.doc_id, 0) >= per_doc:
+                    continue
+                chosen.append((candidate, passage))
+                chosen_vectors.append(vector)
+                seen_paragraphs.add(key)
+                seen_texts.add(text)
+                per_document[passage.doc_id] = per_document.get(passage.doc_id, 0) + 1
+                if len(chosen) == k:
+                    return chosen
+        return chosen
+
+    def _hits_from(self, selected: list[tuple[Candidate, StoredPassage]], explain: bool) -> list[Hit]:
+        return self._hits([p for _, p in selected], [c for c, _ in selected], explain)
+
+    def _hits(self, passages: list[StoredPassage], candidates: list[Candidate], explain: bool) -> list[Hit]:
         documents = self.store.documents([p.doc_id for p in passages])
         hits = []
-        for rank, (passage, score) in enumerate(zip(passages, scores, strict=True), start=1):
+        for rank, (passage, candidate) in enumerate(zip(passages, candidates, strict=True), start=1):
             doc = documents[passage.doc_id]
             hits.append(
                 Hit(
                     rank=rank,
-                    score=score,
+                    score=candidate.score,
                     passage_id=passage.passage_id,
                     doc_id=passage.doc_id,
                     title=doc.title,
@@ -175,6 +355,14 @@ class Index:
                     text=passage.text,
                     n=passage.n,
                     meta=doc.meta,
+                    explain={
+                        "dense_rank": candidate.dense_rank,
+                        "dense_score": candidate.dense_score,
+                        "lexical_rank": candidate.lexical_rank,
+                        "lexical_score": candidate.lexical_score,
+                    }
+                    if explain
+                    else None,
                 )
             )
         return hits

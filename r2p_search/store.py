@@ -34,7 +34,7 @@ if TYPE_CHECKING:
     import faiss
     import numpy as np
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 MANIFEST = "manifest.json"
 PASSAGES_DB = "passages.sqlite"
 VECTORS = "vectors.faiss"
@@ -61,7 +61,14 @@ CREATE TABLE passages (
     text       TEXT NOT NULL
 );
 CREATE INDEX passages_by_doc ON passages(doc_id, n);
+-- BM25 over the passage text and its document's metadata; rowid = passages.row.
+CREATE VIRTUAL TABLE passages_fts USING fts5(
+    text, context, content='', tokenize='porter unicode61 remove_diacritics 2'
+);
 """
+
+LEXICAL_WEIGHTS = (1.0, 0.5)
+"""BM25 column weights: words of the passage count twice as much as its document's metadata."""
 
 
 @dataclass
@@ -82,10 +89,19 @@ class ModelInfo:
 
 
 @dataclass
+class Pipeline:
+    """How passages were made and embedded; an index built otherwise is rebuilt in full."""
+
+    splitter_version: int
+    passage_tokens: int  # most word pieces in one passage, the model's own tokens excluded
+    embed_context: bool  # passages embedded with their document's label ("Syria, 2011: ...")
+
+
+@dataclass
 class Manifest:
     generation: str
     model: ModelInfo
-    splitter_version: int
+    pipeline: Pipeline
     documents: int
     passages: int
     files: dict[str, FileEntry]
@@ -109,7 +125,7 @@ class Manifest:
             return cls(
                 generation=str(raw["generation"]),
                 model=ModelInfo(**raw["model"]),
-                splitter_version=int(raw["splitter_version"]),
+                pipeline=Pipeline(**raw["pipeline"]),
                 documents=int(raw["documents"]),
                 passages=int(raw["passages"]),
                 files={k: FileEntry(**v) for k, v in raw["files"].items()},
@@ -268,6 +284,21 @@ class Store:
         )
         return [StoredPassage(*r) for r in cur]
 
+    def lexical(self, match: str, limit: int) -> list[tuple[int, float]]:
+        """(row, BM25 score) for an FTS5 MATCH expression, best first; higher is better."""
+        weights = ", ".join(str(w) for w in LEXICAL_WEIGHTS)
+        try:
+            cur = self.db.execute(
+                f"SELECT rowid, -bm25(passages_fts, {weights}) AS score FROM passages_fts "
+                "WHERE passages_fts MATCH ? ORDER BY score DESC LIMIT ?",
+                (match, limit),
+            )
+            return [(int(r), float(score)) for r, score in cur]
+        except sqlite3.DatabaseError as exc:
+            if "fts5" in str(exc) and "syntax" in str(exc):
+                return []
+            raise IndexCorruptError(f"index lexical table is damaged ({exc}); {REBUILD_HINT}") from exc
+
     def vectors_at(self, rows: Sequence[int]) -> np.ndarray:
         import numpy as np
 
@@ -297,6 +328,7 @@ class NewDocument:
     date: str | None
     meta: dict[str, Any]
     passages: list[tuple[int, int, str]]  # (n, paragraph, text)
+    context: str = ""  # document metadata as words, indexed with every passage
 
 
 class GenerationWriter:
@@ -322,7 +354,7 @@ class GenerationWriter:
     def commit(
         self,
         model: ModelInfo,
-        splitter_version: int,
+        pipeline: Pipeline,
         files: dict[str, FileEntry],
         skipped: dict[str, dict[str, str]] | None = None,
     ) -> Manifest:
@@ -359,6 +391,10 @@ class GenerationWriter:
                         for i, (n, paragraph, text) in enumerate(doc.passages)
                     ],
                 )
+                db.executemany(
+                    "INSERT INTO passages_fts(rowid, text, context) VALUES (?, ?, ?)",
+                    [(row + i, text, doc.context) for i, (_, _, text) in enumerate(doc.passages)],
+                )
                 row += len(doc.passages)
             db.commit()
         finally:
@@ -377,7 +413,7 @@ class GenerationWriter:
         manifest = Manifest(
             generation=generation,
             model=model,
-            splitter_version=splitter_version,
+            pipeline=pipeline,
             documents=len(self.documents),
             passages=self.count,
             files=files,

@@ -67,7 +67,9 @@ def test_real_passages_fit_the_model_window(model: SentenceTransformerEmbedder, 
     files = sorted((ungdc / "1995").glob("*.txt"))[:20] + sorted((ungdc / "2011").glob("*.txt"))[:20]
     windowed = 0
     for path in files:
-        passages = make_passages(path.read_text(encoding="utf-8-sig"), model.count_tokens, model.max_tokens)
+        passages = make_passages(
+            path.read_text(encoding="utf-8-sig"), model.count_tokens, model.max_tokens - 2
+        )
         counts = model.count_tokens([p.text for p in passages])
         assert max(counts) <= model.max_tokens - 2, path.name
         paragraphs = [p.paragraph for p in passages]

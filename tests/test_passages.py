@@ -126,7 +126,7 @@ def test_one_overlong_sentence_is_cut_by_words() -> None:
 
 def test_make_passages_numbers_and_budget() -> None:
     long = " ".join([P1] * 20)
-    passages = make_passages(f"Excellencies\n\n{P1}\n\n{long}\n\n{P2}", words, max_tokens=64)
+    passages = make_passages(f"Excellencies\n\n{P1}\n\n{long}\n\n{P2}", words, budget=62)
     assert [p.n for p in passages] == list(range(1, len(passages) + 1))
     assert passages[0].paragraph == 1 and passages[0].text.startswith("Excellencies The General")
     assert {p.paragraph for p in passages[1:-1]} == {3}

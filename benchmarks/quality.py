@@ -1,0 +1,185 @@
+"""Retrieval quality of r2p-search variants and of the naive recipe, on the same query sets.
+
+    python benchmarks/quality.py                      # shipped speech + UNGDC 2011 (builds indexes once)
+    python benchmarks/quality.py --sets seed          # only the shipped-speech set (seconds)
+    python benchmarks/quality.py --variants 254-ctx   # only some pipeline variants
+
+Each pipeline variant (passage length in word pieces, with or without the document label in
+the embedded text) is built once into --cache and scored in every mode and fusion setting;
+the naive recipe (blank/indented-line paragraphs, all-MiniLM-L6-v2, IndexFlatIP, dense only)
+is scored by the same code. Prints MRR@10 / nDCG@10 / hit@1 / hit@10 per set and for all
+sets together, and MRR@10 by kind of query.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from r2p_search.embedding import load_embedder
+from r2p_search.evaluate import EvalQuery, Summary, evaluate, load_queries
+from r2p_search.indexer import build_index, default_pipeline
+from r2p_search.search import Fusion, Hit, Index
+from r2p_search.store import Pipeline
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
+sys.path.insert(0, str(HERE))
+import naive  # noqa: E402
+
+SETS = {
+    "seed": (REPO / "corpus", REPO / "tests" / "eval" / "seed.jsonl"),
+    "ungdc-2011": (
+        REPO.parent / "shared" / "data" / "ungdc" / "2011",
+        REPO / "tests" / "eval" / "ungdc-2011.jsonl",
+    ),
+}
+VARIANTS = {
+    "254-ctx": (254, True),
+    "254-plain": (254, False),
+    "128-ctx": (128, True),
+    "128-plain": (128, False),
+}
+FUSIONS = {
+    "linear-0.05": Fusion("linear", 0.05, 0.2),
+    "linear-0.1": Fusion("linear", 0.1, 0.2),
+    "linear-0.2": Fusion("linear", 0.2, 0.2),
+    "linear-0.1-flat": Fusion("linear", 0.1, 0.0),
+    "linear-0.2-flat": Fusion("linear", 0.2, 0.0),
+    "rrf-1.0": Fusion("rrf", 1.0, 0.0),
+    "rrf-0.5": Fusion("rrf", 0.5, 0.5),
+    "rrf-0.3": Fusion("rrf", 0.3, 0.7),
+}
+
+
+@dataclass
+class Row:
+    name: str
+    per_set: dict[str, Summary]
+
+
+def naive_rows(sets: dict[str, tuple[Path, list[EvalQuery]]], embedder) -> Row:
+    import faiss
+
+    summaries = {}
+    for set_name, (corpus, queries) in sets.items():
+        texts: list[tuple[str, str]] = []
+        for path in sorted(corpus.rglob("*.txt")):
+            texts.extend((path.stem, p) for p in naive.paragraphs(path.read_text(encoding="utf-8-sig")))
+        vectors = embedder.embed([t for _, t in texts])
+        flat = faiss.IndexFlatIP(vectors.shape[1])
+        flat.add(vectors)
+
+        def search(qs: list[str], k: int, texts=texts, flat=flat) -> list[list[Hit]]:
+            _, ids = flat.search(embedder.embed(qs), k)
+            return [
+                [
+                    Hit(
+                        rank,
+                        0.0,
+                        f"{texts[i][0]}:{i}",
+                        texts[i][0],
+                        "",
+                        None,
+                        texts[i][0] + ".txt",
+                        0,
+                        texts[i][1],
+                        0,
+                    )
+                    for rank, i in enumerate(row, start=1)
+                ]
+                for row in ids
+            ]
+
+        summaries[set_name] = evaluate(queries, search, "naive")
+    return Row("naive recipe (dense)", summaries)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--sets", nargs="+", default=list(SETS), choices=list(SETS))
+    parser.add_argument("--variants", nargs="+", default=["254-ctx", "254-plain"], choices=list(VARIANTS))
+    parser.add_argument("--fusions", nargs="+", default=list(FUSIONS), choices=list(FUSIONS))
+    parser.add_argument("--cache", type=Path, default=Path("/tmp/r2p-quality"))
+    parser.add_argument("--no-naive", action="store_true")
+    args = parser.parse_args()
+
+    embedder = load_embedder()
+    sets = {}
+    for name in args.sets:
+        corpus, query_file = SETS[name]
+        if not corpus.is_dir():
+            sys.exit(f"corpus for {name} not found: {corpus}")
+        sets[name] = (corpus, load_queries(query_file))
+
+    rows: list[Row] = []
+    if not args.no_naive:
+        rows.append(naive_rows(sets, embedder))
+    for variant in args.variants:
+        tokens, context = VARIANTS[variant]
+        pipeline = Pipeline(default_pipeline().splitter_version, tokens, context)
+        indexes = {}
+        for set_name, (corpus, _) in sets.items():
+            index_dir = args.cache / f"{set_name}-{variant}"
+            build_index(corpus, index_dir, embedder=embedder, pipeline=pipeline)
+            indexes[set_name] = Index.open(index_dir, embedder=embedder)
+        for mode in ("dense", "lexical"):
+            rows.append(
+                Row(
+                    f"{variant} {mode}",
+                    {
+                        s: evaluate(q, lambda qs, k, i=indexes[s], m=mode: i.search_many(qs, k, mode=m), mode)
+                        for s, (_, q) in sets.items()
+                    },
+                )
+            )
+        for fusion_name in args.fusions:
+            for index in indexes.values():
+                index.fusion = FUSIONS[fusion_name]
+            rows.append(
+                Row(
+                    f"{variant} hybrid {fusion_name}",
+                    {
+                        s: evaluate(
+                            q, lambda qs, k, i=indexes[s]: i.search_many(qs, k, mode="hybrid"), "hybrid"
+                        )
+                        for s, (_, q) in sets.items()
+                    },
+                )
+            )
+    report(rows, list(sets))
+
+
+def report(rows: list[Row], set_names: list[str]) -> None:
+    metrics = ["mrr@10", "ndcg@10", "hit@1", "hit@10"]
+    width = max(len(r.name) for r in rows)
+    header = f"{'':<{width}}" + "".join(f"  {s[:10] + ' mrr':>15}{'hit@10':>7}" for s in set_names)
+    header += "  " + "  ".join(f"{'all ' + m:>11}" for m in metrics)
+    print(header)
+    for row in rows:
+        line = f"{row.name:<{width}}"
+        for s in set_names:
+            line += f"  {row.per_set[s].metric('mrr@10'):>15.3f}{row.per_set[s].metric('hit@10'):>7.3f}"
+        combined = Summary("all", [q for s in set_names for q in row.per_set[s].scores], 20)
+        line += "  " + "  ".join(f"{combined.metric(m):>11.3f}" for m in metrics)
+        print(line)
+    kinds = sorted({q.query.kind for r in rows[:1] for s in set_names for q in r.per_set[s].scores})
+    print()
+    print(f"{'MRR@10 by kind (all sets)':<{width}}" + "".join(f"{k:>12}" for k in kinds))
+    for row in rows:
+        scores = [q for s in set_names for q in row.per_set[s].scores]
+        combined = Summary("all", scores, 20)
+        print(
+            f"{row.name:<{width}}"
+            + "".join(
+                f"{combined.metric('mrr@10', [q for q in scores if q.query.kind == k]):>12.3f}" for k in kinds
+            )
+        )
+
+
+if __name__ == "__main__":
+    main()
