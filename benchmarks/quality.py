@@ -41,8 +41,13 @@ VARIANTS = {
     "254-plain": (254, False),
     "128-ctx": (128, True),
     "128-plain": (128, False),
+    "96-ctx": (96, True),
+    "64-ctx": (64, True),
 }
 FUSIONS = {
+    "linear-0+0.25": Fusion("linear", 0.0, 0.25),
+    "linear-0.03+0.2": Fusion("linear", 0.03, 0.2),
+    "linear-0.05+0.3": Fusion("linear", 0.05, 0.3),
     "linear-0.05": Fusion("linear", 0.05, 0.2),
     "linear-0.1": Fusion("linear", 0.1, 0.2),
     "linear-0.2": Fusion("linear", 0.2, 0.2),

@@ -254,6 +254,7 @@ def search(
 def similar(
     passage_id: Annotated[str, typer.Argument(help="A passage id as printed by search, e.g. DOC:12.")],
     k: TopK = config.DEFAULT_TOP_K,
+    per_doc: PerDocOpt = None,
     corpus: CorpusOpt = None,
     index: IndexOpt = None,
     as_json: JsonOpt = False,
@@ -263,7 +264,7 @@ def similar(
 
     with _open_index(corpus, index) as idx:
         source = idx.passage(passage_id)
-        hits = idx.similar(passage_id, k)
+        hits = idx.similar(passage_id, k, per_doc=per_doc)
     if as_json:
         out.print(
             dumps({"passage_id": source.passage_id, "results": [h.to_json() for h in hits]}), soft_wrap=True

@@ -81,7 +81,9 @@ def load_queries(path: Path) -> list[EvalQuery]:
 
 
 def doc_matches(hit: Hit, doc: str) -> bool:
-    return hit.doc_id == doc or hit.doc_id.endswith("/" + doc) or Path(hit.source).stem == doc
+    """Same document, whichever folder the corpus was rooted at ("2011/SYR_66_2011" ~ "SYR_66_2011")."""
+    ids = sorted((hit.doc_id, doc), key=len)
+    return ids[0] == ids[1] or ids[1].endswith("/" + ids[0]) or Path(hit.source).stem == doc
 
 
 def matched(hit: Hit, relevant: Sequence[Relevant]) -> set[int]:
