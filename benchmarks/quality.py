@@ -45,6 +45,12 @@ VARIANTS = {
     "64-ctx": (64, True),
 }
 FUSIONS = {
+    "default": Fusion(),
+    "lin-0+.25+.1": Fusion("linear", 0.0, 0.25, 0.1),
+    "lin-0+.25+.05": Fusion("linear", 0.0, 0.25, 0.05),
+    "lin-.03+.25+.1": Fusion("linear", 0.03, 0.25, 0.1),
+    "lin-.03+.25": Fusion("linear", 0.03, 0.25, 0.0),
+    "rrf-.2+.8+.3": Fusion("rrf", 0.2, 0.8, 0.3),
     "linear-0+0.25": Fusion("linear", 0.0, 0.25),
     "linear-0.03+0.2": Fusion("linear", 0.03, 0.2),
     "linear-0.05+0.3": Fusion("linear", 0.05, 0.3),
@@ -107,8 +113,8 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--sets", nargs="+", default=list(SETS), choices=list(SETS))
-    parser.add_argument("--variants", nargs="+", default=["254-ctx", "254-plain"], choices=list(VARIANTS))
-    parser.add_argument("--fusions", nargs="+", default=list(FUSIONS), choices=list(FUSIONS))
+    parser.add_argument("--variants", nargs="+", default=["128-ctx", "254-plain"], choices=list(VARIANTS))
+    parser.add_argument("--fusions", nargs="+", default=["default", "rrf-1.0"], choices=list(FUSIONS))
     parser.add_argument("--cache", type=Path, default=Path("/tmp/r2p-quality"))
     parser.add_argument("--no-naive", action="store_true")
     args = parser.parse_args()

@@ -17,8 +17,12 @@ DEFAULT_MAX_FILE_BYTES = 20 * 1024 * 1024
 
 DEFAULT_TOP_K = 10
 
-PASSAGE_TOKENS = 254
-"""Most word pieces in one passage (the model's [CLS]/[SEP] excluded); capped by the model's window."""
+PASSAGE_TOKENS = 128
+"""Most word pieces in one passage (the model's [CLS]/[SEP] excluded); capped by the model's window.
+
+all-MiniLM-L6-v2 reads 256 but was trained on 128: on the development questions, 128-piece
+passages beat 254 for paraphrased questions, and 96 or 64 did no better (benchmarks/quality.py).
+"""
 
 EMBED_CONTEXT = True
 """Embed each passage with its document's label (country and year, or speaker and date)."""

@@ -73,16 +73,20 @@ def linear(
     return sorted(merged.values(), key=lambda c: (-c.score, c.row))
 
 
-_SYMBOLISH = re.compile(r"\d|[A-Z]{2,}|/")
+_SYMBOLISH = re.compile(r"\d|/|[A-Z]{3,}")
+_NAME = re.compile(r"^[A-Z][a-z]")
 
 
-def lexical_weight_for(query: str, base: float, boost: float) -> float:
+def lexical_weight_for(query: str, base: float, boost: float, name_boost: float = 0.0) -> float:
     """More lexical weight for queries made of names and symbols, less for sentences.
 
-    "A/66/874", "resolution 1973", "ECOWAS", "Kyrgyzstan" are matched by their exact form;
-    a question of ten words is matched by its meaning.
+    "A/66/874", "resolution 1973", "ECOWAS", "Kyrgyzstan" are matched by their exact form and
+    get `base + boost`; a longer question that names someone ("What did Canada say ...") gets
+    `base + name_boost`; a question of ten plain words is matched by its meaning and gets `base`.
     """
     words = query.split()
-    symbolish = any(_SYMBOLISH.search(w) for w in words)
-    short = len(words) <= 3
-    return base + (boost if symbolish or short else 0.0)
+    if len(words) <= 3 or any(_SYMBOLISH.search(w) for w in words):
+        return base + boost
+    if any(_NAME.match(w) for w in words[1:]):
+        return base + name_boost
+    return base

@@ -30,9 +30,17 @@ DUPLICATE_COSINE = 0.97
 
 @dataclass(frozen=True)
 class Fusion:
+    """How hybrid mode weighs the two rankings; the defaults are the measured best.
+
+    On the development questions (benchmarks/quality.py), plain questions lose accuracy from
+    any lexical weight, while names, symbols and keyword queries gain a lot from it: so the
+    lexical side counts only for short or symbol-like queries.
+    """
+
     method: str = "linear"  # "linear" (cosine + weighted BM25) or "rrf"
-    lexical_weight: float = 0.1
-    symbol_boost: float = 0.2  # extra lexical weight for short or symbol-like queries
+    lexical_weight: float = 0.0  # for every query
+    symbol_boost: float = 0.25  # added for short or symbol-like queries
+    name_boost: float = 0.0  # added for longer questions that name someone or somewhere
 
     def rank(
         self,
@@ -41,7 +49,7 @@ class Fusion:
         lexical: list[tuple[int, float]],
         dense_of: dict[int, float],
     ) -> list[Candidate]:
-        weight = fusion.lexical_weight_for(query, self.lexical_weight, self.symbol_boost)
+        weight = fusion.lexical_weight_for(query, self.lexical_weight, self.symbol_boost, self.name_boost)
         if self.method == "rrf":
             return fusion.rrf(dense, lexical, weight)
         return fusion.linear(dense, lexical, weight, dense_of)

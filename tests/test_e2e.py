@@ -127,3 +127,21 @@ def test_cli_end_to_end_on_shipped_corpus(tmp_path: Path) -> None:
     assert (tmp_path / "index" / "manifest.json").exists()
     status = json.loads(run_cli("status", "--json", cwd=tmp_path).stdout)
     assert status["model"] == "all-MiniLM-L6-v2" and status["up_to_date"] is True
+
+
+def test_quality_floor_on_the_shipped_speech(tmp_path: Path) -> None:
+    """CI runs eval on the shipped-corpus query set and fails if quality drops below the recorded level."""
+    from .conftest import SEED
+
+    floors = json.loads((Path(__file__).parent / "eval" / "floors.json").read_text())["seed.jsonl"]
+    (tmp_path / "corpus").mkdir()
+    shutil.copy(SEED, tmp_path / "corpus" / SEED.name)
+    query_set = Path(__file__).parent / "eval" / "seed.jsonl"
+    result = run_cli(
+        "eval", str(query_set), "--json", "--min-mrr", str(floors["hybrid"]["mrr@10"]), cwd=tmp_path
+    )
+    assert result.returncode == 0, result.stderr
+    modes = {m["mode"]: m for m in json.loads(result.stdout)["modes"]}
+    for mode, floor in floors.items():
+        for metric, value in floor.items():
+            assert modes[mode][metric] >= value, (mode, metric, modes[mode][metric])

@@ -39,6 +39,12 @@ def test_linear_keeps_dense_backbone_and_lifts_strong_lexical_matches() -> None:
 
 def test_symbol_and_short_queries_lean_lexical() -> None:
     assert lexical_weight_for("A/66/874", 0.1, 0.2) == pytest.approx(0.3)
+    assert lexical_weight_for("what has the UN done about famine in the region", 0.1, 0.2) == pytest.approx(
+        0.1
+    )
+    assert lexical_weight_for(
+        "What did Canada say about the famine in the region", 0.1, 0.2, 0.05
+    ) == pytest.approx(0.15)
     assert lexical_weight_for("Kyrgyzstan", 0.1, 0.2) == pytest.approx(0.3)
     assert lexical_weight_for("states that failed to shield their own people", 0.1, 0.2) == pytest.approx(0.1)
 
