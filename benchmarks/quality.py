@@ -46,6 +46,9 @@ VARIANTS = {
 }
 FUSIONS = {
     "default": Fusion(),
+    "lin-0+.35": Fusion("linear", 0.0, 0.35),
+    "lin-0+.5": Fusion("linear", 0.0, 0.5),
+    "lin-0+.75": Fusion("linear", 0.0, 0.75),
     "lin-0+.25+.1": Fusion("linear", 0.0, 0.25, 0.1),
     "lin-0+.25+.05": Fusion("linear", 0.0, 0.25, 0.05),
     "lin-.03+.25+.1": Fusion("linear", 0.03, 0.25, 0.1),

@@ -39,7 +39,7 @@ class Fusion:
 
     method: str = "linear"  # "linear" (cosine + weighted BM25) or "rrf"
     lexical_weight: float = 0.0  # for every query
-    symbol_boost: float = 0.25  # added for short or symbol-like queries
+    symbol_boost: float = 0.5  # added for short or symbol-like queries
     name_boost: float = 0.0  # added for longer questions that name someone or somewhere
 
     def rank(
