@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -376,13 +376,9 @@ def _copy_unchanged(old: Store, entry: FileEntry, source: str, writer: Generatio
     vectors = old.vectors_at([p.row for p in passages])
     writer.add(
         NewDocument(
-            document.doc_id,
-            document.source,
-            document.sha256,
-            document.title,
-            document.date,
-            document.meta,
-            [(p.n, p.paragraph, p.text) for p in passages],
+            **asdict(document),
+            passages=[(p.n, p.paragraph, p.text) for p in passages],
+            context=context_terms(document.meta),
         ),
         vectors,
     )

@@ -57,7 +57,7 @@ class Fusion:
 
 DEFAULT_FUSION = Fusion()
 
-_STOPWORDS = frozenset(
+STOPWORDS = frozenset(
     """a about above after again against all am an and any are as at be because been before
     being below between both but by can could did do does doing down during each few for from
     further had has have having he her here hers him his how i if in into is it its itself just
@@ -84,7 +84,7 @@ def lexical_match(query: str) -> str | None:
             terms.append('"' + " ".join(tokens) + '"')
             continue
         fallback.append(f'"{tokens[0]}"')
-        if tokens[0] not in _STOPWORDS:
+        if tokens[0] not in STOPWORDS:
             terms.append(f'"{tokens[0]}"')
     chosen = list(dict.fromkeys(terms or fallback))
     return " OR ".join(chosen) if chosen else None

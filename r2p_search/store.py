@@ -320,13 +320,7 @@ def _read_faiss(path: Path) -> Any:
 
 
 @dataclass
-class NewDocument:
-    doc_id: str
-    source: str
-    sha256: str
-    title: str
-    date: str | None
-    meta: dict[str, Any]
+class NewDocument(StoredDocument):
     passages: list[tuple[int, int, str]]  # (n, paragraph, text)
     context: str = ""  # document metadata as words, indexed with every passage
 

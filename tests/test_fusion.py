@@ -124,3 +124,9 @@ def test_lexical_side_uses_document_metadata(make_corpus: Callable, tmp_path: Pa
     with Index.open(tmp_path / "index", embedder=HashingEmbedder(64)) as idx:
         hits = idx.search("Brazil", k=2, mode="lexical")
     assert [h.meta["country"] for h in hits] == ["BRA"]
+    # An incremental build copies unchanged documents with their metadata words.
+    (corpus / "NOR_66_2011.txt").write_text("Norway changed its statement on the protection of civilians.\n")
+    report = build_index(corpus, tmp_path / "index", embedder=HashingEmbedder(64))
+    assert report.unchanged == ["BRA_66_2011.txt"]
+    with Index.open(tmp_path / "index", embedder=HashingEmbedder(64)) as idx:
+        assert [h.meta["country"] for h in idx.search("Brazil", k=2, mode="lexical")] == ["BRA"]

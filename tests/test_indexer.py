@@ -96,6 +96,13 @@ def test_incremental_rebuild_embeds_only_changes_and_equals_full_rebuild(
         assert a.store.manifest.files == b.store.manifest.files
         rows = list(range(a.size))
         assert np.allclose(a.store.vectors_at(rows), b.store.vectors_at(rows))
+        # The lexical side too, metadata included: "Geneva" is only in alpha.txt's header line.
+        for query in ("Geneva remarks", "Syria refugees protection"):
+            for mode in ("lexical", "hybrid"):
+                assert [h.passage_id for h in a.search(query, 5, mode=mode)] == [
+                    h.passage_id for h in b.search(query, 5, mode=mode)
+                ]
+        assert a.search("Geneva", 1, mode="lexical")[0].source == "alpha.txt"
 
 
 def test_full_flag_re_embeds_everything(make_corpus: Callable, tmp_path: Path) -> None:
