@@ -145,3 +145,65 @@ def test_quality_floor_on_the_shipped_speech(tmp_path: Path) -> None:
     for mode, floor in floors.items():
         for metric, value in floor.items():
             assert modes[mode][metric] >= value, (mode, metric, modes[mode][metric])
+
+
+@pytest.fixture(scope="module")
+def exported(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from r2p_search.embedding import bundled_model_path
+    from r2p_search.export import export
+
+    location = bundled_model_path()
+    assert location is not None
+    return export(str(location), tmp_path_factory.mktemp("models") / "bundled")
+
+
+def test_onnx_encoders_match_sentence_transformers(
+    model: SentenceTransformerEmbedder, exported: Path, ungdc: Path
+) -> None:
+    """The query-path encoder reproduces the model's vectors; the indexing one stays close."""
+    import numpy as np
+
+    from r2p_search.embedding import OnnxEmbedder
+
+    texts = [
+        p.text
+        for path in sorted((ungdc / "2011").glob("*.txt"))[:8]
+        for p in make_passages(path.read_text(encoding="utf-8-sig"), model.count_tokens, 126)
+    ][:200]
+    texts += ["what about Syria", "Kyrgyzstan", "A/66/874"]
+    reference = model.embed(texts)
+    query_side = OnnxEmbedder(model.name, folder=exported, precision="fp32")
+    index_side = OnnxEmbedder(model.name, folder=exported, precision="int8")
+    assert query_side.dimension == 384 and query_side.max_tokens == 256
+    assert query_side.count_tokens(texts) == model.count_tokens(texts)
+    fp32 = np.sum(query_side.embed(texts) * reference, axis=1)
+    int8 = np.sum(index_side.embed(texts) * reference, axis=1)
+    assert fp32.min() >= 0.999, fp32.min()
+    assert int8.mean() >= 0.99 and int8.min() >= 0.97, (int8.mean(), int8.min())
+    # One text alone gives the same vector as in a batch (padding must not leak into pooling).
+    assert float(query_side.embed_query(texts[0]) @ query_side.embed(texts)[0]) >= 0.9999
+
+
+def test_query_path_does_not_import_torch(tmp_path: Path) -> None:
+    from .conftest import SEED
+
+    (tmp_path / "corpus").mkdir()
+    shutil.copy(SEED, tmp_path / "corpus" / SEED.name)
+    assert run_cli("index", cwd=tmp_path).returncode == 0
+    manifest = json.loads((tmp_path / "index" / "manifest.json").read_text())
+    assert manifest["model"]["encoder"] == "onnx"
+    probe = (
+        "import sys, runpy; sys.argv = ['r2p-search', 'search', 'what about Syria', '--json']\n"
+        "try:\n    runpy.run_module('r2p_search', run_name='__main__')\n"
+        "except SystemExit:\n    pass\n"
+        "heavy = ('torch', 'sentence_transformers', 'transformers')\n"
+        "print('HEAVY', [m for m in heavy if m in sys.modules])\n"
+    )
+    import subprocess
+    import sys
+
+    result = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, cwd=tmp_path, timeout=120
+    )
+    assert "HEAVY []" in result.stdout, result.stderr[-500:]
+    assert '"In Syria, the Human Rights Council' in result.stdout
