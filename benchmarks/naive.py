@@ -40,6 +40,23 @@ def index(corpus: Path, out: Path) -> None:
     print(len(texts))
 
 
+def warm(out: Path, queries_file: Path) -> None:
+    """Answer every query in one process; print per-query milliseconds and peak RSS as JSON."""
+    import resource
+    import time
+
+    import faiss
+
+    flat = faiss.read_index(str(out / "vectors.faiss"))
+    encoder = model()
+    latencies = []
+    for text in queries_file.read_text().splitlines():
+        start = time.perf_counter()
+        flat.search(encoder.encode([text], normalize_embeddings=True), 10)
+        latencies.append((time.perf_counter() - start) * 1000)
+    print(json.dumps({"ms": latencies, "rss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}))
+
+
 def query(out: Path, text: str) -> None:
     import faiss
 
@@ -53,5 +70,7 @@ def query(out: Path, text: str) -> None:
 if __name__ == "__main__":
     if sys.argv[1] == "index":
         index(Path(sys.argv[2]), Path(sys.argv[3]))
+    elif sys.argv[1] == "warm":
+        warm(Path(sys.argv[2]), Path(sys.argv[3]))
     else:
         query(Path(sys.argv[2]), sys.argv[3])

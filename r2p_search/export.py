@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import shutil
 import tempfile
@@ -153,6 +154,7 @@ def _export_quietly(location: str, work: Path) -> dict[str, Any]:
     )
     # Weights of the matrix products only, per output channel: the embeddings and layer norms
     # stay in full precision, which keeps cosine to the original above 0.98 on real passages.
+    logging.getLogger().setLevel(logging.ERROR)  # the quantizer logs advice through the root logger
     quantize_dynamic(
         str(work / FP32),
         str(work / INT8),
