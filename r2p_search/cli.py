@@ -172,7 +172,9 @@ def _read_queries(path: Path) -> list[str]:
     return queries
 
 
-def _open_index(corpus: Path | None, index: Path | None, model: str | None = None) -> Any:
+def _open_index(
+    corpus: Path | None, index: Path | None, model: str | None = None, preload: bool = False
+) -> Any:
     from .search import Index
     from .store import read_manifest
 
@@ -188,7 +190,7 @@ def _open_index(corpus: Path | None, index: Path | None, model: str | None = Non
         )
         report = _build(corpus_dir, index_dir, model, False)
         err.print(f"Indexed {report.documents} documents, {report.passages} passages.")
-    return Index.open(index_dir, model=model)
+    return Index.open(index_dir, model=model, preload=preload)
 
 
 ModeOpt = Annotated[
@@ -236,7 +238,7 @@ def search(
     check_mode(mode)
     batch = _read_queries(queries) if queries is not None else [query or ""]
     cleaned = [clean_query(q) for q in batch]
-    with _open_index(corpus, index, model) as idx:
+    with _open_index(corpus, index, model, preload=mode != "lexical") as idx:
         results = idx.search_many(cleaned, k, mode=mode, per_doc=per_doc, explain=explain)
     for text, hits in zip(cleaned, results, strict=True):
         if as_json:

@@ -11,9 +11,11 @@ Two embedders share one protocol:
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import re
+import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -288,6 +290,16 @@ class OnnxEmbedder:
         self._session: Any = None
         self._counter: Any = None
         self._encoder: Any = None
+        self._lock = threading.Lock()
+
+    def preload(self) -> None:
+        """Start loading the model in the background (the CLI overlaps it with opening the index)."""
+
+        def load() -> None:
+            with contextlib.suppress(Exception):  # the caller meets the error when it asks
+                _ = self.session
+
+        threading.Thread(target=load, daemon=True).start()
 
     @property
     def folder(self) -> Path:
@@ -355,6 +367,10 @@ class OnnxEmbedder:
 
     @property
     def session(self) -> Any:
+        with self._lock:
+            return self._load_session()
+
+    def _load_session(self) -> Any:
         if self._session is None:
             import onnxruntime as ort
 

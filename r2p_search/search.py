@@ -9,9 +9,9 @@ from typing import TYPE_CHECKING, Any
 
 from . import fusion
 from .embedding import Embedder, OnnxEmbedder, canonical_model_name, load_embedder
-from .errors import ModelError, PassageNotFoundError, QueryError
+from .errors import ModelError, PassageNotFoundError, QueryError, R2PError
 from .fusion import Candidate
-from .store import MODELS, REBUILD_HINT, Store, StoredPassage
+from .store import MODELS, REBUILD_HINT, ModelInfo, Store, StoredPassage, read_manifest
 
 if TYPE_CHECKING:
     import numpy as np
@@ -157,7 +157,18 @@ class Index:
         self.fusion = fusion
 
     @classmethod
-    def open(cls, index_dir: Path, model: str | None = None, embedder: Embedder | None = None) -> Index:
+    def open(
+        cls,
+        index_dir: Path,
+        model: str | None = None,
+        embedder: Embedder | None = None,
+        preload: bool = False,
+    ) -> Index:
+        """Open a built index; `preload` starts loading its model while the index is read."""
+        if preload and embedder is None:
+            embedder = _exported_embedder(index_dir)
+            if embedder is not None:
+                embedder.preload()
         store = Store.open(index_dir)
         built_with = store.manifest.model.name
         if model is not None and canonical_model_name(model) != built_with:
@@ -181,11 +192,11 @@ class Index:
     def embedder(self) -> Embedder:
         if self._embedder is None:
             info = self.store.manifest.model
-            if info.encoder == "onnx" and info.export is not None:
+            exported = _query_encoder(self.store.index_dir, info)
+            if exported is not None:
                 # The exported model travels with the index: no torch, nothing to verify twice.
-                folder = self.store.index_dir / MODELS / info.export
-                self._embedder = OnnxEmbedder(info.name, folder=folder, precision=QUERY_PRECISION)
-                return self._embedder
+                self._embedder = exported
+                return exported
             embedder = load_embedder(info.name)
             if embedder.dimension != info.dimension or embedder.fingerprint != info.fingerprint:
                 raise ModelError(
@@ -361,6 +372,21 @@ class Index:
                 )
             )
         return hits
+
+
+def _query_encoder(index_dir: Path, info: ModelInfo) -> OnnxEmbedder | None:
+    """The index's own exported model, if it has one."""
+    if info.encoder != "onnx" or info.export is None:
+        return None
+    return OnnxEmbedder(info.name, folder=index_dir / MODELS / info.export, precision=QUERY_PRECISION)
+
+
+def _exported_embedder(index_dir: Path) -> OnnxEmbedder | None:
+    try:
+        manifest = read_manifest(index_dir)
+    except R2PError:
+        return None  # Store.open reports it properly
+    return _query_encoder(index_dir, manifest.model) if manifest else None
 
 
 def open_index(index_dir: Path, model: str | None = None) -> Index:
