@@ -268,13 +268,11 @@ def _build(
     )
     embedder.max_tokens  # noqa: B018 -- load the model now: a bad model fails before any work
     prepared = _prepare(readable, pending, embedder, pipeline, report, progress)
-    texts = [embedding_input(item.label, text) for item in prepared.values() for _, _, text in item.passages]
-    vectors = _embed(texts, embedder, progress)
-    report.embedded = len(texts)
+    vectors = _embed(list(prepared.values()), embedder, progress)
+    report.embedded = sum(len(v) for v in vectors.values())
 
     writer = GenerationWriter(index_dir, embedder.dimension)
     entries: dict[str, FileEntry] = {}
-    offset = 0
     for file in readable:
         item = prepared.get(file.source)
         if item is not None:
@@ -291,9 +289,8 @@ def _build(
                     item.passages,
                     context_terms(doc.meta),
                 ),
-                vectors[offset : offset + count],
+                vectors[file.source],
             )
-            offset += count
             entries[file.source] = FileEntry(doc.sha256, len(pending[file.source]), doc.doc_id, count)
         elif old_store is not None and file.source in old_files and file.source not in pending:
             _copy_unchanged(old_store, old_files[file.source], file.source, writer)
@@ -379,9 +376,20 @@ def _prepare(
     return prepared
 
 
-def _embed(texts: list[str], embedder: Embedder, progress: ProgressFactory) -> np.ndarray:
-    with progress("Embedding", len(texts)) as advance:
-        return embedder.embed(texts, progress=advance)
+def _embed(prepared: list[_Prepared], embedder: Embedder, progress: ProgressFactory) -> dict[str, np.ndarray]:
+    """Each document's passages, embedded apart from other documents'.
+
+    The int8 model quantises activations per batch, so a vector depends on its batch-mates:
+    keeping batches within one document makes a passage's vector the same whichever other
+    files changed, and an incremental build identical to a full one.
+    """
+    total = sum(len(item.passages) for item in prepared)
+    vectors: dict[str, np.ndarray] = {}
+    with progress("Embedding", total) as advance:
+        for item in prepared:
+            texts = [embedding_input(item.label, text) for _, _, text in item.passages]
+            vectors[item.file.source] = embedder.embed(texts, progress=advance)
+    return vectors
 
 
 def _copy_unchanged(old: Store, entry: FileEntry, source: str, writer: GenerationWriter) -> None:

@@ -207,3 +207,32 @@ def test_query_path_does_not_import_torch(tmp_path: Path) -> None:
     )
     assert "HEAVY []" in result.stdout, result.stderr[-500:]
     assert '"In Syria, the Human Rights Council' in result.stdout
+
+
+def test_incremental_rebuild_answers_as_a_full_rebuild_with_the_real_model(
+    tmp_path: Path, ungdc: Path
+) -> None:
+    from .conftest import SEED
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    shutil.copy(SEED, corpus / SEED.name)
+    for name in SAMPLE_2011[:3]:
+        shutil.copy(ungdc / "2011" / f"{name}.txt", corpus / f"{name}.txt")
+    build_index(corpus, tmp_path / "incremental")
+    edited = corpus / f"{SAMPLE_2011[1]}.txt"
+    edited.write_text(
+        edited.read_text(encoding="utf-8-sig") + "\n A closing word on the protection of civilians.\n"
+    )
+    report = build_index(corpus, tmp_path / "incremental")
+    assert report.changed == [edited.name] and len(report.unchanged) == 3
+    build_index(corpus, tmp_path / "full")
+    queries = ["what about Syria", "protection of civilians", "Kyrgyzstan", "martyrs of the revolution"]
+    with Index.open(tmp_path / "incremental") as a, Index.open(tmp_path / "full") as b:
+        assert a.size == b.size
+        ids = [p.passage_id for p in a.store.passages_at(list(range(a.size)))]
+        assert ids == [p.passage_id for p in b.store.passages_at(list(range(b.size)))]
+        for query in queries:
+            assert [(h.passage_id, round(h.score, 5)) for h in a.search(query, 5)] == [
+                (h.passage_id, round(h.score, 5)) for h in b.search(query, 5)
+            ]
