@@ -294,6 +294,11 @@ class OnnxEmbedder:
 
     def preload(self) -> None:
         """Start loading the model in the background (the CLI overlaps it with opening the index)."""
+        # Imports stay on this thread: two threads importing numpy's C core at once can fail.
+        import onnxruntime  # noqa: F401
+        import tokenizers  # noqa: F401
+
+        from . import export  # noqa: F401
 
         def load() -> None:
             with contextlib.suppress(Exception):  # the caller meets the error when it asks
