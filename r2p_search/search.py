@@ -45,6 +45,9 @@ class Fusion:
     symbol_boost: float = 0.5  # added for short or symbol-like queries
     name_boost: float = 0.0  # added for longer questions that name someone or somewhere
 
+    def weight(self, query: str) -> float:
+        return fusion.lexical_weight_for(query, self.lexical_weight, self.symbol_boost, self.name_boost)
+
     def rank(
         self,
         query: str,
@@ -52,7 +55,7 @@ class Fusion:
         lexical: list[tuple[int, float]],
         dense_of: dict[int, float],
     ) -> list[Candidate]:
-        weight = fusion.lexical_weight_for(query, self.lexical_weight, self.symbol_boost, self.name_boost)
+        weight = self.weight(query)
         if self.method == "rrf":
             return fusion.rrf(dense, lexical, weight)
         return fusion.linear(dense, lexical, weight, dense_of)
@@ -288,7 +291,9 @@ class Index:
         if n == 0:
             return []
         dense = self._dense(vector, n) if vector is not None else []
-        lexical = self._lexical(query, n) if mode != "dense" else []
+        # A plain question gets no lexical weight in hybrid mode: skip BM25 rather than compute and ignore it.
+        weighted = mode == "lexical" or (mode == "hybrid" and self.fusion.weight(query) > 0)
+        lexical = self._lexical(query, n) if weighted else []
         if mode == "dense":
             ranked = [Candidate(r, s, dense_rank=i, dense_score=s) for i, (r, s) in enumerate(dense, 1)]
         elif mode == "lexical":
