@@ -160,12 +160,9 @@ def index(
 
 
 def _read_queries(path: Path) -> list[str]:
-    try:
-        lines = path.read_text(encoding="utf-8-sig").splitlines()
-    except FileNotFoundError:
-        raise QueryError(f"queries file not found: {path}") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise QueryError(f"cannot read queries file {path}: {exc}") from None
+    from .evaluate import read_lines
+
+    lines = read_lines(path, "queries file")
     queries = [line.strip() for line in lines if line.strip() and not line.lstrip().startswith("#")]
     if not queries:
         raise QueryError(f"queries file {path} has no queries (one per line)")

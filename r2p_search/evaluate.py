@@ -52,14 +52,19 @@ def normalize_text(text: str) -> str:
     return " ".join(text.translate(_QUOTES).lower().split())
 
 
+def read_lines(path: Path, what: str) -> list[str]:
+    """A user's text file as lines; a missing or unreadable file is a one-line QueryError."""
+    try:
+        return path.read_text(encoding="utf-8-sig").splitlines()
+    except FileNotFoundError:
+        raise QueryError(f"{what} not found: {path}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise QueryError(f"cannot read {what} {path}: {exc}") from None
+
+
 def load_queries(path: Path) -> list[EvalQuery]:
     """Read and check a query set; any malformed line is an error naming the line."""
-    try:
-        lines = path.read_text(encoding="utf-8-sig").splitlines()
-    except FileNotFoundError:
-        raise QueryError(f"query set not found: {path}") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise QueryError(f"cannot read query set {path}: {exc}") from None
+    lines = read_lines(path, "query set")
     queries = []
     for number, line in enumerate(lines, start=1):
         if not line.strip() or line.lstrip().startswith("#"):
