@@ -173,10 +173,10 @@ def _open_index(
     corpus: Path | None, index: Path | None, model: str | None = None, preload: bool = False
 ) -> Any:
     from .search import Index
-    from .store import read_manifest
+    from .store import MANIFEST
 
     corpus_dir, index_dir = _paths(corpus, index)
-    if read_manifest(index_dir) is None:
+    if not (index_dir / MANIFEST).exists():
         if not corpus_dir.is_dir():
             raise IndexMissingError(
                 f"no index at {index_dir}, and no corpus folder at {corpus_dir} to build one from "

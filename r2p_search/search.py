@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import fusion
 from .embedding import Embedder, OnnxEmbedder, canonical_model_name, load_embedder
-from .errors import ModelError, PassageNotFoundError, QueryError, R2PError
+from .errors import ModelError, PassageNotFoundError, QueryError
 from .fusion import Candidate
 from .store import MODELS, REBUILD_HINT, ModelInfo, Store, StoredPassage, read_manifest
 
@@ -168,11 +168,12 @@ class Index:
         preload: bool = False,
     ) -> Index:
         """Open a built index; `preload` starts loading its model while the index is read."""
-        if preload and embedder is None:
-            embedder = _exported_embedder(index_dir)
+        manifest = read_manifest(index_dir)
+        if preload and embedder is None and manifest is not None:
+            embedder = _query_encoder(index_dir, manifest.model)
             if embedder is not None:
                 embedder.preload()
-        store = Store.open(index_dir)
+        store = Store.open(index_dir, manifest)
         built_with = store.manifest.model.name
         if model is not None and canonical_model_name(model) != built_with:
             store.close()
@@ -384,14 +385,6 @@ def _query_encoder(index_dir: Path, info: ModelInfo) -> OnnxEmbedder | None:
     if info.encoder != "onnx" or info.export is None:
         return None
     return OnnxEmbedder(info.name, folder=index_dir / MODELS / info.export, precision=QUERY_PRECISION)
-
-
-def _exported_embedder(index_dir: Path) -> OnnxEmbedder | None:
-    try:
-        manifest = read_manifest(index_dir)
-    except R2PError:
-        return None  # Store.open reports it properly
-    return _query_encoder(index_dir, manifest.model) if manifest else None
 
 
 def open_index(index_dir: Path, model: str | None = None) -> Index:

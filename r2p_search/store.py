@@ -195,8 +195,9 @@ class Store:
         self.vectors: faiss.Index = vectors
 
     @classmethod
-    def open(cls, index_dir: Path) -> Store:
-        manifest = read_manifest(index_dir)
+    def open(cls, index_dir: Path, manifest: Manifest | None = None) -> Store:
+        """Open the committed generation; `manifest` saves re-reading one the caller already read."""
+        manifest = manifest or read_manifest(index_dir)
         if manifest is None:
             raise IndexMissingError(f"no index at {index_dir}; build one with: r2p-search index")
         gen = index_dir / manifest.generation
