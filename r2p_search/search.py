@@ -269,10 +269,7 @@ class Index:
         )
 
     def _dense(self, vector: np.ndarray, n: int) -> list[tuple[int, float]]:
-        import numpy as np
-
-        scores, rows = self.store.vectors.search(np.asarray(vector, dtype=np.float32)[None, :], n)
-        return [(int(r), float(s)) for r, s in zip(rows[0], scores[0], strict=True) if r >= 0]
+        return self.store.nearest(vector, n)
 
     def _lexical(self, query: str, n: int) -> list[tuple[int, float]]:
         match = lexical_match(query)
