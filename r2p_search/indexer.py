@@ -38,6 +38,7 @@ from .store import (
     NewDocument,
     Pipeline,
     Store,
+    fault_point,
     read_manifest,
     remove_stale_generations,
     write_lock,
@@ -200,6 +201,7 @@ def build_index(
                 progress,
                 known_bad=old_manifest.skipped if old_manifest and not report.full_rebuild_reason else None,
             )
+            fault_point("scanned")
             return _build(scan, index_dir, embedder, pipeline, old_store, report, progress, notify, started)
         finally:
             if old_store is not None:
@@ -269,6 +271,7 @@ def _build(
     embedder.max_tokens  # noqa: B018 -- load the model now: a bad model fails before any work
     prepared = _prepare(readable, pending, embedder, pipeline, report, progress)
     vectors = _embed(list(prepared.values()), embedder, progress)
+    fault_point("embedded")
     report.embedded = sum(len(v) for v in vectors.values())
 
     writer = GenerationWriter(index_dir, embedder.dimension)

@@ -17,6 +17,7 @@ from .search import STOPWORDS, Hit
 
 if TYPE_CHECKING:
     from .indexer import BuildReport, Status
+    from .store import Check
 
 
 def query_terms(query: str) -> list[str]:
@@ -220,3 +221,9 @@ def render_status(console: Console, status: Status) -> None:
 
 def dumps(obj: Any) -> str:
     return json.dumps(obj, ensure_ascii=False)
+
+
+def render_checks(console: Console, checks: Sequence[Check]) -> None:
+    for check in checks:
+        mark = "[green]ok[/green]  " if check.ok else "[red]FAIL[/red]"
+        console.print(f"{mark} {escape(check.what)}: {escape(check.detail)}", soft_wrap=True)

@@ -20,10 +20,11 @@ import hashlib
 import json
 import os
 import shutil
+import signal
 import sqlite3
 import time
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -108,7 +109,7 @@ class Manifest:
     documents: int
     passages: int
     files: dict[str, FileEntry]
-    artifacts: dict[str, dict[str, Any]] = field(default_factory=dict)  # name -> size, sha256
+    artifacts: dict[str, dict[str, Any]] = field(default_factory=dict)  # path -> size, sha256, mtime_ns
     skipped: dict[str, dict[str, str]] = field(default_factory=dict)  # source -> sha256, reason
     created_at: str = ""
     format_version: int = FORMAT_VERSION
@@ -132,7 +133,7 @@ class Manifest:
                 documents=int(raw["documents"]),
                 passages=int(raw["passages"]),
                 files={k: FileEntry(**v) for k, v in raw["files"].items()},
-                artifacts=dict(raw.get("artifacts", {})),
+                artifacts={str(k): _artifact(v) for k, v in raw["artifacts"].items()},
                 skipped={
                     k: {"sha256": str(v["sha256"]), "reason": str(v["reason"])}
                     for k, v in raw.get("skipped", {}).items()
@@ -206,22 +207,29 @@ class Store:
 
     @classmethod
     def open(cls, index_dir: Path, manifest: Manifest | None = None) -> Store:
-        """Open the committed generation; `manifest` saves re-reading one the caller already read."""
-        manifest = manifest or read_manifest(index_dir)
-        if manifest is None:
-            raise IndexMissingError(f"no index at {index_dir}; build one with: r2p-search index")
+        """Open the committed generation; `manifest` saves re-reading one the caller already read.
+
+        A build that commits between our reading the manifest and opening its files removes the
+        generation we were about to open: then the new manifest is read and its generation opened.
+        """
+        for attempt in range(3):
+            manifest = manifest or read_manifest(index_dir)
+            if manifest is None:
+                raise IndexMissingError(f"no index at {index_dir}; build one with: r2p-search index")
+            try:
+                return cls._open(index_dir, manifest)
+            except IndexCorruptError:
+                newer = _manifest_or_none(index_dir)
+                if attempt == 2 or newer is None or newer.generation == manifest.generation:
+                    raise
+                manifest = newer
+        raise AssertionError("unreachable")
+
+    @classmethod
+    def _open(cls, index_dir: Path, manifest: Manifest) -> Store:
+        check_artifacts(index_dir, manifest, full=False)
         gen = index_dir / manifest.generation
         db_path, vec_path = gen / PASSAGES_DB, gen / VECTORS
-        for name, path in ((PASSAGES_DB, db_path), (VECTORS, vec_path)):
-            expected = manifest.artifacts.get(name, {}).get("size")
-            try:
-                size = path.stat().st_size
-            except FileNotFoundError:
-                raise IndexCorruptError(f"index is incomplete: {path} is missing; {REBUILD_HINT}") from None
-            if expected is not None and size != expected:
-                raise IndexCorruptError(
-                    f"index file {path} has {size} bytes, the manifest says {expected}; {REBUILD_HINT}"
-                )
         try:
             db = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, check_same_thread=False)
             count = db.execute("SELECT count(*) FROM passages").fetchone()[0]
@@ -229,10 +237,6 @@ class Store:
         except sqlite3.DatabaseError as exc:
             raise IndexCorruptError(f"index database is damaged ({exc}); {REBUILD_HINT}") from exc
         vectors = _read_faiss(vec_path)
-        if manifest.model.export is not None and not (index_dir / MODELS / manifest.model.export).is_dir():
-            raise IndexCorruptError(
-                f"index is incomplete: its exported model {manifest.model.export} is missing; {REBUILD_HINT}"
-            )
         if not (count == vectors.ntotal == manifest.passages and docs == manifest.documents):
             raise IndexCorruptError(
                 f"index parts disagree ({count} passages in the database, {vectors.ntotal} "
@@ -244,6 +248,12 @@ class Store:
                 f"{manifest.model.dimension}; {REBUILD_HINT}"
             )
         return cls(index_dir, manifest, db, vectors)
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     def close(self) -> None:
         self.db.close()
@@ -390,6 +400,12 @@ class GenerationWriter:
         self.vector_blocks.append(vectors)
         self.count += len(document.passages)
 
+    def _model_files(self, model: ModelInfo) -> list[Path]:
+        if model.export is None:
+            return []
+        folder = self.index_dir / MODELS / model.export
+        return sorted(p for p in folder.iterdir() if p.is_file())
+
     def commit(
         self,
         model: ModelInfo,
@@ -438,6 +454,7 @@ class GenerationWriter:
             db.commit()
         finally:
             db.close()
+        fault_point("database-written")
 
         index = new_vector_index(self.dimension)
         if self.vector_blocks:
@@ -445,6 +462,7 @@ class GenerationWriter:
             index.add(matrix)
         vec_path = gen_dir / VECTORS
         faiss.write_index(index, str(vec_path))
+        fault_point("vectors-written")
         for path in (db_path, vec_path):
             _fsync(path)
         _fsync(gen_dir)
@@ -457,13 +475,17 @@ class GenerationWriter:
             passages=self.count,
             files=files,
             skipped=skipped or {},
-            artifacts={
-                p.name: {"size": p.stat().st_size, "sha256": _sha256_file(p)} for p in (db_path, vec_path)
-            },
+            artifacts=artifact_record(self.index_dir, [db_path, vec_path, *self._model_files(model)]),
             created_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         )
+        fault_point("before-commit")
         write_manifest(self.index_dir, manifest)
+        fault_point("committed")
         return manifest
+
+
+def _artifact(raw: dict[str, Any]) -> dict[str, Any]:
+    return {"size": int(raw["size"]), "sha256": str(raw["sha256"]), "mtime_ns": int(raw["mtime_ns"])}
 
 
 def write_manifest(index_dir: Path, manifest: Manifest) -> None:
@@ -473,8 +495,29 @@ def write_manifest(index_dir: Path, manifest: Manifest) -> None:
         fh.write(manifest.to_json())
         fh.flush()
         os.fsync(fh.fileno())
+    fault_point("manifest-written")
     os.replace(tmp, index_dir / MANIFEST)
     _fsync(index_dir)
+
+
+FAULT_POINTS = (
+    "scanned",
+    "embedded",
+    "database-written",
+    "vectors-written",
+    "before-commit",
+    "manifest-written",
+    "committed",
+)
+
+
+def fault_point(name: str) -> None:
+    """Where crash-safety tests kill a build: R2P_FAULT_AT=<name> sends SIGKILL to this process.
+
+    SIGKILL, not an exception: nothing of ours runs after it, as when power is lost.
+    """
+    if os.environ.get("R2P_FAULT_AT") == name:
+        os.kill(os.getpid(), signal.SIGKILL)
 
 
 def remove_stale_generations(index_dir: Path, keep: str, keep_model: str | None = None) -> None:
@@ -513,6 +556,68 @@ def write_lock(index_dir: Path) -> Iterator[None]:
         os.close(fd)
 
 
+def artifact_record(index_dir: Path, paths: Iterable[Path]) -> dict[str, dict[str, Any]]:
+    """Size, sha256 and modification time of each file, keyed by its path inside the index."""
+    record = {}
+    for path in paths:
+        stat = path.stat()
+        record[path.relative_to(index_dir).as_posix()] = {
+            "size": stat.st_size,
+            "sha256": _sha256_file(path),
+            "mtime_ns": stat.st_mtime_ns,
+        }
+    return record
+
+
+def check_artifacts(index_dir: Path, manifest: Manifest, full: bool) -> list[str]:
+    """Raise IndexCorruptError at the first file of the index that is not as committed.
+
+    Sizes are always compared. Checksums are computed when `full`, and otherwise only for files
+    whose modification time differs from the one recorded at commit: a file written since (a
+    flipped byte, a file copied in from another build) is read and hashed, while an untouched
+    index opens without reading hundreds of megabytes. Returns the paths checked.
+    """
+    expected = {f"{manifest.generation}/{PASSAGES_DB}", f"{manifest.generation}/{VECTORS}"}
+    missing_record = expected - set(manifest.artifacts)
+    if missing_record:
+        raise IndexCorruptError(f"index manifest does not record {sorted(missing_record)[0]}; {REBUILD_HINT}")
+    if manifest.model.export is not None and not (index_dir / MODELS / manifest.model.export).is_dir():
+        raise IndexCorruptError(
+            f"index is incomplete: its exported model {manifest.model.export} is missing; {REBUILD_HINT}"
+        )
+    for name, record in sorted(manifest.artifacts.items()):
+        check_artifact(index_dir, name, record, full)
+    return sorted(manifest.artifacts)
+
+
+def check_artifact(index_dir: Path, name: str, record: dict[str, Any], full: bool) -> None:
+    """One recorded file of the index: present, of its size and, when `full` or touched, its checksum."""
+    path = index_dir / name
+    if ".." in Path(name).parts or Path(name).is_absolute():
+        raise IndexCorruptError(f"index manifest names a file outside the index ({name}); {REBUILD_HINT}")
+    try:
+        stat = path.stat()
+    except FileNotFoundError:
+        raise IndexCorruptError(f"index is incomplete: {path} is missing; {REBUILD_HINT}") from None
+    if stat.st_size != record.get("size"):
+        raise IndexCorruptError(
+            f"index file {path} has {stat.st_size} bytes, the manifest says {record.get('size')}; "
+            f"{REBUILD_HINT}"
+        )
+    touched = full or stat.st_mtime_ns != record.get("mtime_ns")
+    if touched and _sha256_file(path) != record.get("sha256"):
+        raise IndexCorruptError(
+            f"index file {path} does not match its checksum (damaged, or from another build); {REBUILD_HINT}"
+        )
+
+
+def _manifest_or_none(index_dir: Path) -> Manifest | None:
+    try:
+        return read_manifest(index_dir)
+    except IndexCorruptError:
+        return None
+
+
 def _sha256_file(path: Path) -> str:
     digest = hashlib.sha256()
     with open(path, "rb") as fh:
@@ -528,3 +633,80 @@ def _fsync(path: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+@dataclass
+class Check:
+    what: str
+    ok: bool
+    detail: str = ""
+
+
+def verify_index(index_dir: Path) -> list[Check]:
+    """Every check there is, reading every byte: checksums, SQLite and FTS integrity, counts.
+
+    Opening an index for a search only compares sizes, and checksums of files touched since the
+    commit; this reads all of them, for the damage that keeps a file's size and time.
+    """
+    checks: list[Check] = []
+    try:
+        manifest = read_manifest(index_dir)
+    except IndexCorruptError as exc:
+        return [Check("manifest", False, str(exc))]
+    if manifest is None:
+        raise IndexMissingError(f"no index at {index_dir}; build one with: r2p-search index")
+    checks.append(
+        Check("manifest", True, f"format {manifest.format_version}, generation {manifest.generation}")
+    )
+    for name in sorted(manifest.artifacts):
+        try:
+            check_artifact(index_dir, name, manifest.artifacts[name], full=True)
+            checks.append(Check(name, True, f"{manifest.artifacts[name].get('size')} bytes, sha256 matches"))
+        except IndexCorruptError as exc:
+            checks.append(Check(name, False, str(exc)))
+    if not all(c.ok for c in checks):
+        return checks
+    db_path = index_dir / manifest.generation / PASSAGES_DB
+    db = sqlite3.connect(db_path)
+    try:
+        problems = [r[0] for r in db.execute("PRAGMA integrity_check").fetchall() if r[0] != "ok"]
+        checks.append(Check("database integrity", not problems, "; ".join(problems[:3]) or "ok"))
+        db.execute("BEGIN")
+        try:
+            db.execute("INSERT INTO passages_fts(passages_fts, rank) VALUES('integrity-check', 0)")
+            checks.append(Check("lexical index integrity", True, "ok"))
+        except sqlite3.DatabaseError as exc:
+            checks.append(Check("lexical index integrity", False, str(exc)))
+        finally:
+            db.execute("ROLLBACK")
+    except sqlite3.DatabaseError as exc:
+        checks.append(Check("database integrity", False, str(exc)))
+    finally:
+        db.close()
+    try:
+        with Store.open(index_dir, manifest) as store:
+            per_doc = dict(store.db.execute("SELECT doc_id, count(*) FROM passages GROUP BY doc_id"))
+            wrong = [
+                source
+                for source, entry in manifest.files.items()
+                if per_doc.get(entry.doc_id) != entry.passages
+            ]
+            checks.append(
+                Check(
+                    "counts",
+                    not wrong,
+                    f"{manifest.documents} documents, {manifest.passages} passages and vectors"
+                    if not wrong
+                    else f"{len(wrong)} files' passage counts differ from the manifest (first: {wrong[0]})",
+                )
+            )
+    except IndexCorruptError as exc:
+        checks.append(Check("counts", False, str(exc)))
+    known = {manifest.generation, MODELS, MANIFEST, LOCK}
+    stray = sorted(p.name for p in index_dir.iterdir() if p.name not in known)
+    if stray:
+        # Leftovers of an interrupted build, or files put there by hand: never read, removed by
+        # the next build when they are ours.
+        listed = ", ".join(stray[:5])
+        checks.append(Check("other files", True, f"not part of the index, never read: {listed}"))
+    return checks

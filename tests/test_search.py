@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 
@@ -129,6 +130,32 @@ def _damage_database(index_dir: Path) -> None:
     path.write_bytes(bytes(data))
 
 
+def _flip(path: Path, where: float) -> None:
+    data = bytearray(path.read_bytes())
+    data[int(len(data) * where)] ^= 0x55
+    path.write_bytes(bytes(data))
+
+
+def _flip_vector_byte(index_dir: Path) -> None:
+    _flip(next(index_dir.glob("gen-*/vectors.faiss")), 0.7)
+
+
+def _flip_database_byte(index_dir: Path) -> None:
+    _flip(next(index_dir.glob("gen-*/passages.sqlite")), 0.5)
+
+
+def _vectors_from_another_build(index_dir: Path) -> None:
+    # Same corpus, same size, other vectors: only the checksum tells them apart.
+    corpus = index_dir.parent / "corpus"
+    other = index_dir.parent / "other"
+    shutil.copytree(corpus, other / "corpus")
+    first = sorted((other / "corpus").rglob("*.txt"))[0]
+    first.write_text(first.read_text().replace("the", "one"))
+    build_index(other / "corpus", other / "index", embedder=HashingEmbedder(64))
+    other = other / "index"
+    next(other.glob("gen-*/vectors.faiss")).replace(next(index_dir.glob("gen-*/vectors.faiss")))
+
+
 def _remove_generation(index_dir: Path) -> None:
     for path in index_dir.glob("gen-*/*"):
         path.unlink()
@@ -145,7 +172,10 @@ def _mix_counts(index_dir: Path) -> None:
     [
         (_damage_vectors, "has 100 bytes"),
         (_damage_manifest, "manifest is damaged"),
-        (_damage_database, "database is damaged|has \\d+ bytes"),
+        (_damage_database, "does not match its checksum"),
+        (_flip_vector_byte, "does not match its checksum"),
+        (_flip_database_byte, "does not match its checksum"),
+        (_vectors_from_another_build, "does not match its checksum"),
         (_remove_generation, "index is incomplete"),
         (_mix_counts, "index parts disagree"),
     ],
