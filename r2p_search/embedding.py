@@ -291,6 +291,7 @@ class OnnxEmbedder:
         self._counter: Any = None
         self._encoder: Any = None
         self._lock = threading.Lock()
+        self._preloading: threading.Thread | None = None
 
     def preload(self) -> None:
         """Start loading the model in the background (the CLI overlaps it with opening the index)."""
@@ -304,7 +305,14 @@ class OnnxEmbedder:
             with contextlib.suppress(Exception):  # the caller meets the error when it asks
                 _ = self.session
 
-        threading.Thread(target=load, daemon=True).start()
+        self._preloading = threading.Thread(target=load, daemon=True)
+        self._preloading.start()
+
+    def settle(self) -> None:
+        """Wait for a background load to finish. A process must not exit while onnxruntime is
+        still building a session in another thread: its C++ runtime aborts (SIGABRT)."""
+        if self._preloading is not None:
+            self._preloading.join()
 
     @property
     def folder(self) -> Path:

@@ -40,6 +40,7 @@ from .store import (
     Store,
     fault_point,
     read_manifest,
+    refresh_artifact_times,
     remove_stale_generations,
     write_lock,
 )
@@ -243,7 +244,9 @@ def _build(
     pending, readable = scan.data, scan.readable
 
     if old_store is not None and not pending and not report.removed and not _skips_changed(scan, old_store):
-        # Nothing to embed or drop: keep the committed generation as it is.
+        # Nothing to embed or drop: keep the committed generation as it is. Opening it checked
+        # any file touched since the build against its checksum.
+        refresh_artifact_times(index_dir, old_store.manifest)
         report.documents = old_store.manifest.documents
         report.passages = old_store.manifest.passages
         remove_stale_generations(

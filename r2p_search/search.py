@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -9,9 +10,9 @@ from typing import TYPE_CHECKING, Any
 
 from . import fusion
 from .embedding import Embedder, OnnxEmbedder, canonical_model_name, load_embedder
-from .errors import ModelError, PassageNotFoundError, QueryError
+from .errors import IndexCorruptError, ModelError, PassageNotFoundError, QueryError
 from .fusion import Candidate
-from .store import MODELS, REBUILD_HINT, ModelInfo, Store, StoredPassage, read_manifest
+from .store import MODELS, REBUILD_HINT, ModelInfo, Store, StoredPassage, check_artifacts, read_manifest
 
 if TYPE_CHECKING:
     import numpy as np
@@ -169,21 +170,31 @@ class Index:
     ) -> Index:
         """Open a built index; `preload` starts loading its model while the index is read."""
         manifest = read_manifest(index_dir)
+        checked = False
         if preload and embedder is None and manifest is not None:
-            embedder = _query_encoder(index_dir, manifest.model)
-            if embedder is not None:
-                embedder.preload()
-        store = Store.open(index_dir, manifest)
-        built_with = store.manifest.model.name
-        if model is not None and canonical_model_name(model) != built_with:
-            store.close()
-            raise ModelError(
-                f"the index was built with model {built_with}, not {model}: vectors of two "
-                f"models cannot be compared; rebuild with: r2p-search index --model {model}"
-            )
+            # Damage is reported before a model file is handed to onnxruntime.
+            with contextlib.suppress(IndexCorruptError):  # Store.open reports it, or retries
+                checked = check_artifacts(index_dir, manifest, full=False) is not None
+            if checked:
+                embedder = _query_encoder(index_dir, manifest.model)
+                if embedder is not None:
+                    embedder.preload()
+        try:
+            store = Store.open(index_dir, manifest, checked=checked)
+            built_with = store.manifest.model.name
+            if model is not None and canonical_model_name(model) != built_with:
+                store.close()
+                raise ModelError(
+                    f"the index was built with model {built_with}, not {model}: vectors of two "
+                    f"models cannot be compared; rebuild with: r2p-search index --model {model}"
+                )
+        except BaseException:
+            _settle(embedder)
+            raise
         return cls(store, embedder)
 
     def close(self) -> None:
+        _settle(self._embedder)
         self.store.close()
 
     def __enter__(self) -> Index:
@@ -375,6 +386,11 @@ class Index:
                 )
             )
         return hits
+
+
+def _settle(embedder: Embedder | None) -> None:
+    if isinstance(embedder, OnnxEmbedder):
+        embedder.settle()
 
 
 def _query_encoder(index_dir: Path, info: ModelInfo) -> OnnxEmbedder | None:

@@ -206,8 +206,9 @@ class Store:
         return [(int(r), float(s)) for r, s in zip(rows[0], scores[0], strict=True) if r >= 0]
 
     @classmethod
-    def open(cls, index_dir: Path, manifest: Manifest | None = None) -> Store:
-        """Open the committed generation; `manifest` saves re-reading one the caller already read.
+    def open(cls, index_dir: Path, manifest: Manifest | None = None, checked: bool = False) -> Store:
+        """Open the committed generation; `manifest` saves re-reading one the caller already read,
+        and `checked` says its files were just checked against it.
 
         A build that commits between our reading the manifest and opening its files removes the
         generation we were about to open: then the new manifest is read and its generation opened.
@@ -217,7 +218,7 @@ class Store:
             if manifest is None:
                 raise IndexMissingError(f"no index at {index_dir}; build one with: r2p-search index")
             try:
-                return cls._open(index_dir, manifest)
+                return cls._open(index_dir, manifest, checked and attempt == 0)
             except IndexCorruptError:
                 newer = _manifest_or_none(index_dir)
                 if attempt == 2 or newer is None or newer.generation == manifest.generation:
@@ -226,8 +227,9 @@ class Store:
         raise AssertionError("unreachable")
 
     @classmethod
-    def _open(cls, index_dir: Path, manifest: Manifest) -> Store:
-        check_artifacts(index_dir, manifest, full=False)
+    def _open(cls, index_dir: Path, manifest: Manifest, checked: bool) -> Store:
+        if not checked:
+            check_artifacts(index_dir, manifest, full=False)
         gen = index_dir / manifest.generation
         db_path, vec_path = gen / PASSAGES_DB, gen / VECTORS
         try:
@@ -609,6 +611,23 @@ def check_artifact(index_dir: Path, name: str, record: dict[str, Any], full: boo
         raise IndexCorruptError(
             f"index file {path} does not match its checksum (damaged, or from another build); {REBUILD_HINT}"
         )
+
+
+def refresh_artifact_times(index_dir: Path, manifest: Manifest) -> bool:
+    """Record the current modification times of files already checked against their checksums.
+
+    After an index is copied (times change, contents do not), every search would hash every
+    file; the next `index` run, which has checked them, records the new times instead.
+    """
+    changed = False
+    for name, record in manifest.artifacts.items():
+        mtime = (index_dir / name).stat().st_mtime_ns
+        if mtime != record["mtime_ns"]:
+            record["mtime_ns"] = mtime
+            changed = True
+    if changed:
+        write_manifest(index_dir, manifest)
+    return changed
 
 
 def _manifest_or_none(index_dir: Path) -> Manifest | None:

@@ -208,6 +208,14 @@ def test_query_path_does_not_import_torch(tmp_path: Path) -> None:
     assert "HEAVY []" in result.stdout, result.stderr[-500:]
     assert '"In Syria, the Human Rights Council' in result.stdout
 
+    # The exported model is part of the index: altered weights are refused like any damage.
+    weights = next((tmp_path / "index" / "models").glob("*/model-fp32.onnx"))
+    data = bytearray(weights.read_bytes())
+    data[len(data) // 2] ^= 0x40
+    weights.write_bytes(bytes(data))
+    damaged = run_cli("search", "what about Syria", cwd=tmp_path)
+    assert damaged.returncode == 1 and "model-fp32.onnx does not match its checksum" in damaged.stderr
+
 
 def test_incremental_rebuild_answers_as_a_full_rebuild_with_the_real_model(
     tmp_path: Path, ungdc: Path
