@@ -43,7 +43,9 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 def _fail(message: str, code: int = 1) -> None:
     # One line, whatever the message: no tracebacks or multi-line dumps for user mistakes.
-    err.print(f"[red]error:[/red] {escape(' '.join(message.split()))}", soft_wrap=True)
+    from .present import safe
+
+    err.print(f"[red]error:[/red] {escape(' '.join(safe(message).split()))}", soft_wrap=True)
     raise typer.Exit(code)
 
 
@@ -159,11 +161,16 @@ def index(
         render_report(out, report)
 
 
+def _printable(line: str) -> bool:
+    return any(ch.isprintable() and not ch.isspace() for ch in line)
+
+
 def _read_queries(path: Path) -> list[str]:
     from .evaluate import read_lines
 
     lines = read_lines(path, "queries file")
-    queries = [line.strip() for line in lines if line.strip() and not line.lstrip().startswith("#")]
+    # A line of nothing but control characters is as blank as an empty one.
+    queries = [line.strip() for line in lines if _printable(line) and not line.lstrip().startswith("#")]
     if not queries:
         raise QueryError(f"queries file {path} has no queries (one per line)")
     return queries

@@ -60,24 +60,30 @@ def find_files(corpus: Path) -> list[SourceFile]:
     return sorted(found, key=lambda f: f.source)
 
 
-def _walk(folder: Path, root: Path) -> Iterator[Path]:
+def _walk(folder: Path, root: Path, seen: set[Path] | None = None) -> Iterator[Path]:
+    # Each real folder is walked once: a link back up the tree ("sub/up -> ..") is no loop.
+    seen = set() if seen is None else seen
     try:
+        real = folder.resolve()
+        if real in seen:
+            return
+        seen.add(real)
         entries = sorted(folder.iterdir())
-    except OSError:
+    except (OSError, RuntimeError):
         return
     for entry in entries:
         if entry.name.startswith("."):
             continue
-        if entry.is_symlink():
-            # A link may point outside the corpus the user chose; follow it only inside it.
-            try:
-                entry.resolve().relative_to(root)
-            except (OSError, ValueError):
-                continue
-        if entry.is_dir():
-            yield from _walk(entry, root)
-        elif entry.suffix.lower() in config.DOCUMENT_SUFFIXES and entry.is_file():
-            yield entry
+        try:
+            if entry.is_symlink():
+                # A link may point outside the corpus the user chose; follow it only inside it.
+                entry.resolve(strict=True).relative_to(root)
+            if entry.is_dir():
+                yield from _walk(entry, root, seen)
+            elif entry.suffix.lower() in config.DOCUMENT_SUFFIXES and entry.is_file():
+                yield entry
+        except (OSError, RuntimeError, ValueError):
+            continue  # a dangling link, a link loop, a link out of the corpus, an unreadable entry
 
 
 def read_bytes(file: SourceFile, limit: int | None = None) -> bytes:
@@ -226,20 +232,12 @@ def parse_header_line(text: str) -> Header | None:
 
 _GENERAL_DEBATE_NAME = re.compile(r"^(?P<code>[A-Z]{2,3})_(?P<session>\d{1,3})_(?P<year>(?:19|20)\d{2})$")
 
-_NON_COUNTRY_CODES = {"EU": "European Union"}
-
 
 def country_names(code: str) -> list[str]:
     """English names of an ISO 3166 alpha-3 code, the common one first; [] if unknown."""
-    if code in _NON_COUNTRY_CODES:
-        return [_NON_COUNTRY_CODES[code]]
-    import pycountry  # deferred: only General Debate file names need it
+    from .countries import names
 
-    country = pycountry.countries.get(alpha_3=code)
-    if country is None:
-        return []
-    names = [getattr(country, "common_name", None), country.name, getattr(country, "official_name", None)]
-    return list(dict.fromkeys(n for n in names if n))
+    return names(code)
 
 
 def country_name(code: str) -> str | None:

@@ -55,11 +55,14 @@ def normalize_text(text: str) -> str:
 def read_lines(path: Path, what: str) -> list[str]:
     """A user's text file as lines; a missing or unreadable file is a one-line QueryError."""
     try:
-        return path.read_text(encoding="utf-8-sig").splitlines()
+        text = path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
         raise QueryError(f"{what} not found: {path}") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise QueryError(f"cannot read {what} {path}: {exc}") from None
+    # Lines end at newlines only: str.splitlines() would also cut at form feeds, separators and
+    # other control characters, which a query on one line may contain.
+    return text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
 
 
 def load_queries(path: Path) -> list[EvalQuery]:

@@ -21,6 +21,7 @@ from .documents import (
     SourceFile,
     context_label,
     context_terms,
+    doc_id_for,
     find_files,
     read_bytes,
     read_document,
@@ -120,12 +121,22 @@ def scan_corpus(
     """
     known_bad = known_bad or {}
     scan = Scan()
+    clashes = _id_clashes(files, indexed)
     with (progress or _no_progress)("Reading", len(files)) as advance:
         for file in files:
             try:
+                if not _utf8_name(file.source):
+                    raise BadFileError(
+                        f"{_printable(file.source)}: file name is not valid UTF-8; rename it to index it"
+                    )
+                if file.source in clashes:
+                    raise BadFileError(
+                        f"{file.source}: same document id as {clashes[file.source]} (names differ only by "
+                        "suffix or case); rename one to index both"
+                    )
                 data = read_bytes(file)
             except BadFileError as exc:
-                scan.skipped.append(Skipped(file.source, str(exc)))
+                scan.skipped.append(Skipped(_printable(file.source), str(exc)))
                 advance(1)
                 continue
             digest = sha256_of(data)
@@ -146,6 +157,35 @@ def scan_corpus(
     present = {f.source for f in files}
     scan.removed = sorted(s for s in indexed if s not in present)
     return scan
+
+
+def _utf8_name(source: str) -> bool:
+    try:
+        source.encode("utf-8")
+    except UnicodeEncodeError:  # bytes that are not UTF-8, kept by Python as lone surrogates
+        return False
+    return True
+
+
+def _printable(source: str) -> str:
+    return source.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+
+
+def _id_clashes(files: list[SourceFile], indexed: dict[str, FileEntry]) -> dict[str, str]:
+    """Files whose document id another file already has ("a.txt" and "a.md"): source -> the winner.
+
+    The file already in the index keeps the id, so an added file never displaces it; otherwise
+    the first in sorted order does.
+    """
+    by_id: dict[str, list[str]] = {}
+    for file in files:
+        by_id.setdefault(doc_id_for(file.source), []).append(file.source)
+    clashes = {}
+    for sources in by_id.values():
+        if len(sources) > 1:
+            winner = next((s for s in sources if s in indexed), sources[0])
+            clashes.update({s: winner for s in sources if s != winner})
+    return clashes
 
 
 @dataclass
@@ -379,6 +419,7 @@ def _prepare(
     skipped = {s.source for s in report.skipped}
     report.new = [s for s in report.new if s not in skipped]
     report.changed = [s for s in report.changed if s not in skipped]
+    report.unchanged = [s for s in report.unchanged if s not in skipped]
     return prepared
 
 

@@ -21,7 +21,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-SPLITTER_VERSION = 1
+SPLITTER_VERSION = 2
 """Bumped whenever the same text would split differently; an index from another version is rebuilt."""
 
 MIN_WORDS = 6
@@ -210,18 +210,35 @@ def split_sentences(text: str) -> list[str]:
     return [p.strip() for p in parts if p.strip()]
 
 
-def _word_chunks(sentence: str, tokens: int, budget: int) -> list[str]:
-    """Cut one over-long sentence into word runs that each fit the budget."""
+def _word_chunks(sentence: str, count_tokens: TokenCounter, budget: int) -> list[str]:
+    """Cut one over-long sentence into consecutive word runs that each fit the budget.
+
+    Runs do not overlap: the windows built from them share a boundary run, and overlapping runs
+    would repeat words inside a window. Only a single word longer than the budget exceeds it.
+    """
     words = sentence.split()
-    per_word = max(tokens / max(len(words), 1), 1.0)
-    size = max(int(budget / per_word * 0.9), 1)
-    step = max(size - size // 5, 1)
-    chunks = []
-    for start in range(0, len(words), step):
-        chunks.append(" ".join(words[start : start + size]))
-        if start + size >= len(words):
-            break
-    return chunks
+    chunks: list[list[str]] = []
+    current: list[str] = []
+    total = 0
+    for word, cost in zip(words, count_tokens(words), strict=True):
+        if current and total + cost > budget:
+            chunks.append(current)
+            current, total = [], 0
+        current.append(word)
+        total += cost
+    if current:
+        chunks.append(current)
+    # Word costs add up to the run's cost for word-piece tokenisers; check, and halve any run
+    # a tokeniser that merges across spaces makes longer.
+    out: list[str] = []
+    while chunks:
+        chunk = chunks.pop(0)
+        if len(chunk) > 1 and count_tokens([" ".join(chunk)])[0] > budget:
+            half = len(chunk) // 2
+            chunks[:0] = [chunk[:half], chunk[half:]]
+            continue
+        out.append(" ".join(chunk))
+    return out
 
 
 def windows(text: str, count_tokens: TokenCounter, budget: int) -> list[str]:
@@ -234,7 +251,7 @@ def windows(text: str, count_tokens: TokenCounter, budget: int) -> list[str]:
     sentences = split_sentences(text)
     for sentence, tokens in zip(sentences, count_tokens(sentences), strict=True):
         if tokens > budget:
-            pieces.extend(_word_chunks(sentence, tokens, budget))
+            pieces.extend(_word_chunks(sentence, count_tokens, budget))
         else:
             pieces.append(sentence)
     sizes = count_tokens(pieces)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
@@ -51,6 +52,27 @@ def best_sentence(text: str, query: str) -> str | None:
     return sentence if overlap > 0 else None
 
 
+# Control characters from documents or file names (an escape sequence can clear the screen or
+# retitle the terminal) are shown as spaces in text output; JSON escapes them itself.
+_CONTROLS = {c: " " for c in [*range(0x00, 0x09), *range(0x0B, 0x20), *range(0x7F, 0xA0)]}
+
+
+def safe(text: str) -> str:
+    """`text` without control characters (newlines kept), the same length, for the terminal."""
+    return text.translate(_CONTROLS)
+
+
+def _safe_hit(hit: Hit) -> Hit:
+    return replace(
+        hit,
+        text=safe(hit.text),
+        title=safe(hit.title),
+        source=safe(hit.source),
+        passage_id=safe(hit.passage_id),
+        date=safe(hit.date) if hit.date else hit.date,
+    )
+
+
 def highlight(text: str, query: str) -> Text:
     """`text` with the query's words in bold; a word of 4+ letters also matches its longer forms."""
     rich_text = Text(text)
@@ -83,7 +105,7 @@ def render_hits(console: Console, query: str, hits: Sequence[Hit], explain: bool
     if not hits:
         console.print("[dim]No passages found.[/dim]")
         return
-    for hit in hits:
+    for hit in map(_safe_hit, hits):
         sentence = best_sentence(hit.text, query)
         header = Text.assemble(
             (f"{hit.rank:>2}. ", "bold"),
@@ -155,6 +177,8 @@ def render_eval(console: Console, summaries: Sequence[Any]) -> None:
 
 
 def render_context(console: Console, passages: Sequence[Hit], target_id: str) -> None:
+    passages = [_safe_hit(p) for p in passages]
+    target_id = safe(target_id)
     target = next(p for p in passages if p.passage_id == target_id)
     console.print(Text(_citation(target), style="bold"))
     console.print(Text(f"{target.source}  ({target.passage_id})", style="dim"))
@@ -178,7 +202,7 @@ def render_report(console: Console, report: BuildReport) -> None:
     if report.skipped:
         console.print(f"[yellow]{len(report.skipped)} file(s) skipped:[/yellow]")
         for skipped in report.skipped:
-            console.print(f"  {escape(skipped.reason)}")
+            console.print(f"  {escape(safe(skipped.reason))}")
 
 
 def render_status(console: Console, status: Status) -> None:
@@ -214,9 +238,9 @@ def render_status(console: Console, status: Status) -> None:
         names = data[key]
         if names:
             shown = ", ".join(names[:10]) + (f", ... ({len(names) - 10} more)" if len(names) > 10 else "")
-            console.print(f"[bold]{key}[/bold] ({len(names)}): {escape(shown)}")
+            console.print(f"[bold]{key}[/bold] ({len(names)}): {escape(safe(shown))}")
     for item in data["skipped"]:
-        console.print(f"[yellow]skipped[/yellow]: {escape(item['reason'])}")
+        console.print(f"[yellow]skipped[/yellow]: {escape(safe(item['reason']))}")
 
 
 def dumps(obj: Any) -> str:

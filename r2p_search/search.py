@@ -12,6 +12,7 @@ from . import fusion
 from .embedding import Embedder, OnnxEmbedder, canonical_model_name, load_embedder
 from .errors import IndexCorruptError, ModelError, PassageNotFoundError, QueryError
 from .fusion import Candidate
+from .query import Scope, Understood, understand
 from .store import MODELS, REBUILD_HINT, ModelInfo, Store, StoredPassage, check_artifacts, read_manifest
 
 if TYPE_CHECKING:
@@ -26,6 +27,11 @@ QUERY_PRECISION = "fp32"
 """Queries use the full-precision export (the model's own vectors); passages the int8 one."""
 
 CANDIDATES = 200
+MAX_CONTEXT = 1_000_000
+COUNTRY_BOOST = 0.1
+"""Added to the fused score of passages from a country the question names (cosine scale)."""
+EMBED_REST = True
+"""Embed the question without the year phrases it was scoped by ("in 2012")."""
 """How deep each retriever looks before fusion, collapsing and --per-doc pick the final k."""
 
 DUPLICATE_COSINE = 0.97
@@ -159,6 +165,7 @@ class Index:
         self.store = store
         self._embedder = embedder
         self.fusion = fusion
+        self._max_year: int | None = None
 
     @classmethod
     def open(
@@ -226,14 +233,24 @@ class Index:
         return int(self.store.vectors.ntotal)
 
     def search(
-        self, query: str, k: int = 10, mode: str = "hybrid", per_doc: int | None = None, explain: bool = False
+        self,
+        query: str,
+        k: int = 10,
+        mode: str = "hybrid",
+        per_doc: int | None = None,
+        explain: bool = False,
+        scope: Scope | None = None,
+        literal: bool = False,
     ) -> list[Hit]:
         """The k passages that best answer `query`, best first.
 
         mode: "hybrid" (dense and lexical, fused), "dense" (meaning only) or "lexical" (BM25).
         per_doc: at most this many passages from one document.
+        scope: only passages of these countries, years or documents.
+        literal: take the query as words only; otherwise years it names scope the search and
+        countries it names are favoured (see `understand`).
         """
-        return self.search_many([query], k, mode, per_doc, explain)[0]
+        return self.search_many([query], k, mode, per_doc, explain, scope, literal)[0]
 
     def search_many(
         self,
@@ -242,17 +259,51 @@ class Index:
         mode: str = "hybrid",
         per_doc: int | None = None,
         explain: bool = False,
+        scope: Scope | None = None,
+        literal: bool = False,
     ) -> list[list[Hit]]:
         check_k(k)
         check_mode(mode)
         if per_doc is not None and per_doc < 1:
             raise QueryError(f"--per-doc must be at least 1, got {per_doc}")
         cleaned = [clean_query(q) for q in queries]
-        vectors = self.embedder.embed(cleaned) if mode != "lexical" else [None] * len(cleaned)
+        plans = [self.plan(q, scope, literal) for q in cleaned]
+        texts = [plan.text for plan in plans]
+        vectors = self.embedder.embed(texts) if mode != "lexical" else [None] * len(texts)
         return [
-            self._rank(query, vector, k, mode, per_doc, explain)
-            for query, vector in zip(cleaned, vectors, strict=True)
+            self._rank(plan.text, vector, k, mode, per_doc, explain, plan=plan)
+            for plan, vector in zip(plans, vectors, strict=True)
         ]
+
+    def understand(self, query: str) -> Understood:
+        """The countries and years a question names, with this index's last year as a bound."""
+        if self._max_year is None:
+            self._max_year = self.store.year_span()[1] or 0
+        return understand(query, self._max_year or None)
+
+    def plan(self, query: str, scope: Scope | None = None, literal: bool = False) -> Plan:
+        """How a query will be searched: its text, the scope it must keep to, the countries it favours."""
+        scope = scope or Scope()
+        if literal:
+            return Plan(query, scope, (), Understood(query, query))
+        understood = self.understand(query)
+        said = understood.scope
+        hard = scope
+        text = query
+        if said.years_text() and not scope.years_text():
+            scoped = Scope(scope.countries, said.year_from, said.year_to, scope.docs)
+            # "in 1850", with nothing from 1850: search everything rather than nothing.
+            if self.store.db.execute(*self._exists(scoped)).fetchone()[0]:
+                hard = scoped
+                text = understood.rest if EMBED_REST else query
+            else:
+                understood = Understood(query, query, Scope(said.countries), understood.phrases)
+        favour = () if scope.countries else said.countries
+        return Plan(text, hard, favour, understood)
+
+    def _exists(self, scope: Scope) -> tuple[str, list[Any]]:
+        sql, params = self.store.scope_sql(scope)
+        return f"SELECT EXISTS ({sql})", params
 
     def similar(self, passage_id: str, k: int = 10, per_doc: int | None = None) -> list[Hit]:
         """Passages most similar in meaning to a stored one, the passage itself left out."""
@@ -262,8 +313,14 @@ class Index:
         return self._rank("", vector, k, "dense", per_doc, False, exclude=passage.row)
 
     def passage(self, passage_id: str) -> StoredPassage:
-        passage = self.store.passage_by_id(passage_id.strip())
+        wanted = passage_id.strip()
+        try:
+            wanted.encode("utf-8")
+        except UnicodeEncodeError:  # bytes that are not UTF-8 cannot name a stored passage
+            wanted = ""
+        passage = self.store.passage_by_id(wanted) if wanted else None
         if passage is None:
+            passage_id = passage_id.encode("utf-8", "replace").decode("utf-8")
             raise PassageNotFoundError(
                 f"no passage {passage_id!r} in the index (ids look like DOC_ID:N, as printed by search)"
             )
@@ -273,18 +330,20 @@ class Index:
         """The passage and up to `context` neighbours on each side, in document order."""
         if context < 0:
             raise QueryError(f"--context must be 0 or more, got {context}")
+        context = min(context, MAX_CONTEXT)  # no document has more passages; SQLite wants 64-bit ints
         target = self.passage(passage_id)
         around = self.store.neighbours(target.doc_id, target.n, context)
         return self._hits(
             around, [Candidate(p.row, 1.0 if p.row == target.row else 0.0) for p in around], False
         )
 
-    def _dense(self, vector: np.ndarray, n: int) -> list[tuple[int, float]]:
-        return self.store.nearest(vector, n)
+    def _dense(self, vector: np.ndarray, n: int, scope: Scope | None = None) -> list[tuple[int, float]]:
+        rows = self.store.scope_rows(scope) if scope else None
+        return self.store.nearest(vector, n, rows)
 
-    def _lexical(self, query: str, n: int) -> list[tuple[int, float]]:
+    def _lexical(self, query: str, n: int, scope: Scope | None = None) -> list[tuple[int, float]]:
         match = lexical_match(query)
-        return self.store.lexical(match, n) if match else []
+        return self.store.lexical(match, n, scope) if match else []
 
     def _rank(
         self,
@@ -295,14 +354,28 @@ class Index:
         per_doc: int | None,
         explain: bool,
         exclude: int | None = None,
+        plan: Plan | None = None,
     ) -> list[Hit]:
         n = min(self.size, max(CANDIDATES, k * 5))
         if n == 0:
             return []
-        dense = self._dense(vector, n) if vector is not None else []
+        scope = plan.scope if plan else None
+        dense = self._dense(vector, n, scope) if vector is not None else []
         # A plain question gets no lexical weight in hybrid mode: skip BM25 rather than compute and ignore it.
         weighted = mode == "lexical" or (mode == "hybrid" and self.fusion.weight(query) > 0)
-        lexical = self._lexical(query, n) if weighted else []
+        lexical = self._lexical(query, n, scope) if weighted else []
+        favoured: set[int] = set()
+        if plan and plan.favour:
+            # The countries a question names: their passages join the candidates even when the
+            # whole index holds closer ones, and are lifted by COUNTRY_BOOST.
+            base = plan.scope
+            within = Scope(plan.favour, base.year_from, base.year_to, base.docs)
+            favoured = set(self.store.scope_rows(within).tolist())
+            if favoured:
+                if vector is not None:
+                    dense = _union(dense, self._dense(vector, n, within))
+                if weighted:
+                    lexical = _union(lexical, self._lexical(query, n, within))
         if mode == "dense":
             ranked = [Candidate(r, s, dense_rank=i, dense_score=s) for i, (r, s) in enumerate(dense, 1)]
         elif mode == "lexical":
@@ -314,6 +387,11 @@ class Index:
                 cosines = self.store.vectors_at(missing) @ vector
                 dense_of = {r: float(c) for r, c in zip(missing, cosines, strict=True)}
             ranked = self.fusion.rank(query, dense, lexical, dense_of)
+        if favoured and COUNTRY_BOOST:
+            for candidate in ranked:
+                if candidate.row in favoured:
+                    candidate.score += COUNTRY_BOOST
+            ranked.sort(key=lambda c: (-c.score, c.row))
         ranked = [c for c in ranked if c.row != exclude]
         return self._hits_from(self._select(ranked, k, per_doc), explain)
 
@@ -386,6 +464,21 @@ class Index:
                 )
             )
         return hits
+
+
+def _union(first: list[tuple[int, float]], second: list[tuple[int, float]]) -> list[tuple[int, float]]:
+    """Two rankings of the same scores merged: best first, each row once."""
+    merged = dict(first)
+    merged.update(second)
+    return sorted(merged.items(), key=lambda item: (-item[1], item[0]))
+
+
+@dataclass(frozen=True)
+class Plan:
+    text: str  # what is embedded and matched
+    scope: Scope  # where results must come from
+    favour: tuple[str, ...]  # countries whose passages are lifted
+    understood: Understood
 
 
 def _settle(embedder: Embedder | None) -> None:

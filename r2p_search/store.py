@@ -35,6 +35,8 @@ if TYPE_CHECKING:
     import faiss
     import numpy as np
 
+    from .query import Scope
+
 FORMAT_VERSION = 3
 MANIFEST = "manifest.json"
 PASSAGES_DB = "passages.sqlite"
@@ -195,15 +197,56 @@ class Store:
         self.db = db
         self.vectors: faiss.Index = vectors
 
-    def nearest(self, query: np.ndarray, n: int) -> list[tuple[int, float]]:
-        """The n rows of highest inner product with `query`, best first: an exhaustive scan."""
+    def nearest(self, query: np.ndarray, n: int, rows: np.ndarray | None = None) -> list[tuple[int, float]]:
+        """The n rows of highest inner product with `query`, best first: an exhaustive scan.
+
+        `rows` limits the scan to those rows (a filter applied inside the search, so a rare
+        country and year still fill the n results).
+        """
+        import faiss
         import numpy as np
 
-        n = min(n, self.vectors.ntotal)
+        n = min(n, self.vectors.ntotal if rows is None else len(rows))
         if n <= 0:
             return []
-        scores, rows = self.vectors.search(np.asarray(query, dtype=np.float32)[None, :], n)
-        return [(int(r), float(s)) for r, s in zip(rows[0], scores[0], strict=True) if r >= 0]
+        params = None
+        if rows is not None:
+            params = faiss.SearchParameters(sel=faiss.IDSelectorBatch(np.asarray(rows, dtype=np.int64)))
+        scores, found = self.vectors.search(np.asarray(query, dtype=np.float32)[None, :], n, params=params)
+        return [(int(r), float(s)) for r, s in zip(found[0], scores[0], strict=True) if r >= 0]
+
+    def scope_sql(self, scope: Scope) -> tuple[str, list[Any]]:
+        """SQL selecting the rows of passages within `scope`, and its parameters."""
+        where: list[str] = []
+        params: list[Any] = []
+        if scope.countries:
+            where.append(f"d.country IN ({','.join('?' * len(scope.countries))})")
+            params.extend(scope.countries)
+        if scope.year_from is not None:
+            where.append("d.year >= ?")
+            params.append(scope.year_from)
+        if scope.year_to is not None:
+            where.append("d.year <= ?")
+            params.append(scope.year_to)
+        if scope.docs:
+            # A document by its id, its id's last part (a file name without suffix), or its path.
+            each = "(d.doc_id = ? OR d.doc_id LIKE ? ESCAPE '\\' OR d.source = ?)"
+            where.append("(" + " OR ".join([each] * len(scope.docs)) + ")")
+            for doc in scope.docs:
+                escaped = doc.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+                params.extend([doc, f"%/{escaped}", doc])
+        sql = "SELECT p.row FROM passages p JOIN documents d ON d.doc_id = p.doc_id"
+        return (sql + (" WHERE " + " AND ".join(where) if where else "")), params
+
+    def scope_rows(self, scope: Scope) -> np.ndarray:
+        import numpy as np
+
+        sql, params = self.scope_sql(scope)
+        return np.fromiter((r for (r,) in self.db.execute(sql, params)), dtype=np.int64)
+
+    def year_span(self) -> tuple[int | None, int | None]:
+        low, high = self.db.execute("SELECT min(year), max(year) FROM documents").fetchone()
+        return low, high
 
     @classmethod
     def open(cls, index_dir: Path, manifest: Manifest | None = None, checked: bool = False) -> Store:
@@ -314,14 +357,18 @@ class Store:
         )
         return [StoredPassage(*r) for r in cur]
 
-    def lexical(self, match: str, limit: int) -> list[tuple[int, float]]:
+    def lexical(self, match: str, limit: int, scope: Scope | None = None) -> list[tuple[int, float]]:
         """(row, BM25 score) for an FTS5 MATCH expression, best first; higher is better."""
         weights = ", ".join(str(w) for w in LEXICAL_WEIGHTS)
+        within, params = ("", [])
+        if scope:
+            sql, params = self.scope_sql(scope)
+            within = f" AND rowid IN ({sql})"
         try:
             cur = self.db.execute(
                 f"SELECT rowid, -bm25(passages_fts, {weights}) AS score FROM passages_fts "
-                "WHERE passages_fts MATCH ? ORDER BY score DESC LIMIT ?",
-                (match, limit),
+                f"WHERE passages_fts MATCH ?{within} ORDER BY score DESC LIMIT ?",
+                (match, *params, limit),
             )
             return [(int(r), float(score)) for r, score in cur]
         except sqlite3.DatabaseError as exc:

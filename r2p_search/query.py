@@ -1,0 +1,191 @@
+"""What a question asks for besides its words: which countries, which years.
+
+Researchers name them in plain language ("What did Canada say in 2012 about ...", "since 2011",
+"between 2008 and 2010", "the 1990s", "at the 66th session"). `understand` finds them, so that
+search can scope retrieval to those years and favour those countries while the rest of the words
+drive the semantic match. `Scope` is also what the `--country`/`--year`/`--years`/`--doc`
+options build.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from .countries import mentions, names, resolve
+from .errors import QueryError
+
+FIRST_SESSION_YEAR = 1945  # the 1st session of the General Assembly opened in 1946: year = 1945 + n
+
+_YEAR = r"(1[89]\d\d|20\d\d)"
+# "the 2005 World Summit", "the 2030 Agenda": a year followed by such a word names an event.
+_NOT_EVENT = (
+    r"(?!\s+(?-i:World|Summit|Agenda|Conference|Declaration|Outcome|Review|Goals?|Framework|Plan|"
+    r"Programme|Olympic|Games|Cup|Expo|Convention|Protocol|Treaty|Accord|Agreement|Resolution|"
+    r"NPT|Review|Forum|Compact|Strategy)\b)"
+)
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Which documents a search may return. Empty fields do not restrict."""
+
+    countries: tuple[str, ...] = ()
+    year_from: int | None = None
+    year_to: int | None = None
+    docs: tuple[str, ...] = ()
+
+    def __bool__(self) -> bool:
+        return bool(self.countries or self.year_from or self.year_to or self.docs)
+
+    def years_text(self) -> str | None:
+        if self.year_from is None and self.year_to is None:
+            return None
+        if self.year_from == self.year_to:
+            return str(self.year_from)
+        return f"{self.year_from or '...'}-{self.year_to or '...'}"
+
+    def describe(self) -> str:
+        parts = []
+        if self.countries:
+            shown = [(names(c) or [c])[0] for c in self.countries]
+            parts.append("country: " + ", ".join(shown))
+        if self.years_text():
+            parts.append(f"year: {self.years_text()}")
+        if self.docs:
+            parts.append("document: " + ", ".join(self.docs))
+        return "; ".join(parts)
+
+    def merged(self, other: Scope) -> Scope:
+        """This scope with `other`'s fields filled in where this one has none (options win)."""
+        return Scope(
+            self.countries or other.countries,
+            self.year_from if self.years_text() else other.year_from,
+            self.year_to if self.years_text() else other.year_to,
+            self.docs or other.docs,
+        )
+
+
+@dataclass(frozen=True)
+class Understood:
+    """A question, what it names, and its text without those phrases."""
+
+    query: str
+    rest: str  # the question with its year phrases removed: what the semantic match is about
+    scope: Scope = field(default_factory=Scope)
+    phrases: tuple[str, ...] = ()
+
+    def describe(self) -> str:
+        return self.scope.describe()
+
+
+def scope_from_options(
+    countries: list[str] | None = None,
+    year: int | None = None,
+    years: str | None = None,
+    docs: list[str] | None = None,
+) -> Scope:
+    """The scope given on the command line; unknown countries and bad spans are user errors."""
+    codes: list[str] = []
+    for value in countries or []:
+        found = resolve(value)
+        if not found:
+            raise QueryError(
+                f"unknown country {value!r}: give a name, a common alias or an ISO code (e.g. SYR)"
+            )
+        codes.extend(c for c in found if c not in codes)
+    year_from = year_to = None
+    if year is not None and years is not None:
+        raise QueryError("give --year or --years, not both")
+    if year is not None:
+        year_from = year_to = year
+    elif years is not None:
+        match = re.fullmatch(r"\s*(\d{4})?\s*(?:\.\.|-|:)\s*(\d{4})?\s*", years)
+        if not match or not (match[1] or match[2]):
+            raise QueryError(f"--years takes a span such as 2005..2015, 2011.. or ..1999, not {years!r}")
+        year_from = int(match[1]) if match[1] else None
+        year_to = int(match[2]) if match[2] else None
+        if year_from and year_to and year_from > year_to:
+            raise QueryError(f"--years {years}: the first year comes after the last")
+    return Scope(tuple(codes), year_from, year_to, tuple(docs or ()))
+
+
+_SPANS: list[tuple[re.Pattern[str], str]] = [
+    (re.compile(rf"\b(?:between|from)\s+{_YEAR}\s+(?:and|to|until|till)\s+{_YEAR}\b", re.I), "range"),
+    (
+        re.compile(rf"\b(?:in|during|over)\s+(?:the\s+years\s+)?{_YEAR}\s*(?:-|–|to)\s*{_YEAR}\b", re.I),
+        "range",
+    ),
+    (re.compile(rf"\b{_YEAR}\s*(?:-|–)\s*{_YEAR}\b"), "range"),
+    (re.compile(rf"\b(?:since|after)\s+{_YEAR}\b", re.I), "since"),
+    (re.compile(rf"\b(?:before|until|till|prior\s+to)\s+{_YEAR}\b", re.I), "before"),
+    (re.compile(r"\b(?:in\s+)?the\s+(19[4-9]0|20[0-4]0)s\b", re.I), "decade"),
+    (
+        re.compile(
+            r"\b(?:at\s+|during\s+|in\s+)?the\s+(\d{1,2})(?:st|nd|rd|th)\s+(?:session|General\s+Debate)\b",
+            re.I,
+        ),
+        "session",
+    ),
+    (
+        re.compile(
+            rf"\b(?:in|during|at|of|for)\s+(?:the\s+)?{_YEAR}(?:\s+(?:General\s+Debate|debate|session))?\b{_NOT_EVENT}",
+            re.I,
+        ),
+        "year",
+    ),
+    (re.compile(rf"(?<![\w/-]){_YEAR}(?![\w/-]){_NOT_EVENT}"), "bare"),
+]
+
+
+def understand(query: str, max_year: int | None = None) -> Understood:
+    """Countries and years a question names; `rest` is the question without its year phrases.
+
+    Country names stay in `rest`: passages are embedded with their country's name, so the name
+    helps the semantic match too.
+    """
+    scope_years: tuple[int | None, int | None] = (None, None)
+    phrases: list[str] = []
+    rest = query
+    for pattern, kind in _SPANS:
+        match = pattern.search(rest)
+        if not match:
+            continue
+        if kind == "bare" and _event_year(rest, match):
+            continue
+        values = [int(g) for g in match.groups() if g]
+        if kind == "range":
+            low, high = sorted(values)
+            scope_years = (low, high)
+        elif kind == "since":
+            scope_years = (values[0] + (1 if match.group(0).lower().startswith("after") else 0), None)
+        elif kind == "before":
+            scope_years = (None, values[0] - (1 if re.match(r"(?i)before|prior", match.group(0)) else 0))
+        elif kind == "decade":
+            scope_years = (values[0], values[0] + 9)
+        elif kind == "session":
+            scope_years = (FIRST_SESSION_YEAR + values[0],) * 2
+        else:
+            scope_years = (values[0], values[0])
+        if max_year is not None and scope_years[0] is not None and scope_years[0] > max_year:
+            break  # "by 2030": a target, not a time to search in
+        phrases.append(match.group(0).strip())
+        rest = (rest[: match.start()] + " " + rest[match.end() :]).strip()
+        break
+    else:
+        scope_years = (None, None)
+    if not phrases:
+        scope_years = (None, None)
+    codes: list[str] = []
+    for mention in mentions(rest):
+        phrases.append(mention.text)
+        codes.extend(c for c in mention.codes if c not in codes)
+    rest = " ".join(rest.split()).strip(" ,;")
+    return Understood(query, rest or query, Scope(tuple(codes), *scope_years), tuple(phrases))
+
+
+def _event_year(text: str, match: re.Match[str]) -> bool:
+    before = text[: match.start()].rstrip().lower()
+    return before.endswith(
+        ("the", "agenda", "by", "of the", "resolution", "resolutions", "no.", "number")
+    ) or bool(re.match(r"\s*%|\s*(?:per|million|billion)", text[match.end() :]))
