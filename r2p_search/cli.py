@@ -116,7 +116,14 @@ TopK = Annotated[int, typer.Option("-k", "--top-k", help="How many passages to r
 
 
 def _paths(corpus: Path | None, index: Path | None) -> tuple[Path, Path]:
-    return corpus or config.default_corpus(), index or config.default_index()
+    paths = corpus or config.default_corpus(), index or config.default_index()
+    for path in paths:
+        try:
+            str(path).encode("utf-8")
+        except UnicodeEncodeError:
+            shown = str(path).encode("utf-8", "replace").decode()
+            raise R2PError(f"folder name {shown!r} is not valid UTF-8; rename it") from None
+    return paths
 
 
 def _build(corpus: Path, index: Path, model: str | None, full: bool) -> Any:
@@ -330,7 +337,7 @@ def verify(index: IndexOpt = None, as_json: JsonOpt = False) -> None:
     from .present import dumps, render_checks
     from .store import verify_index
 
-    index_dir = index or config.default_index()
+    _, index_dir = _paths(None, index)
     checks = verify_index(index_dir)
     sound = all(c.ok for c in checks)
     if as_json:

@@ -695,3 +695,11 @@ def test_queries_file_that_is_not_a_file(speech_index: tuple[Path, Path], tmp_pa
     if where == "directory":
         path.mkdir()
     assert_clean_exit(cli("search", "--queries", str(path), "--index", str(index), cwd=cwd), 1)
+
+
+def test_non_utf8_folder_names_are_one_line_errors(tmp_path: Path) -> None:
+    bad = os.fsdecode(bytes(tmp_path) + b"/caf\xe9")
+    for args in (("index", "--index", bad), ("search", "x", "--index", bad), ("index", "--corpus", bad)):
+        run = cli(*args, "--model", "hash", cwd=tmp_path) if args[0] == "index" else cli(*args, cwd=tmp_path)
+        assert_clean_exit(run, 1)
+        assert "not valid UTF-8" in run.stderr
