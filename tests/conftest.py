@@ -30,19 +30,24 @@ def embedder() -> HashingEmbedder:
     return HashingEmbedder(64)
 
 
+def write_files(root: Path, files: dict[str, str | bytes]) -> Path:
+    """Write each file under `root` (text as UTF-8, bytes as they are); returns `root`."""
+    for name, content in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, bytes):
+            path.write_bytes(content)
+        else:
+            path.write_text(content, encoding="utf-8")
+    return root
+
+
 @pytest.fixture
 def make_corpus(tmp_path: Path) -> Callable[[dict[str, str | bytes]], Path]:
     def make(files: dict[str, str | bytes]) -> Path:
         root = tmp_path / "corpus"
         root.mkdir(exist_ok=True)
-        for name, content in files.items():
-            path = root / name
-            path.parent.mkdir(parents=True, exist_ok=True)
-            if isinstance(content, bytes):
-                path.write_bytes(content)
-            else:
-                path.write_text(content, encoding="utf-8")
-        return root
+        return write_files(root, files)
 
     return make
 

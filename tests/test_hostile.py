@@ -25,7 +25,7 @@ from typer.testing import CliRunner
 import r2p_search.indexer as indexer_module
 from r2p_search.cli import app
 
-from .conftest import SPEECH
+from .conftest import SPEECH, write_files
 
 TWO_GB = 2 * 1024**3
 
@@ -98,15 +98,7 @@ def assert_clean_exit(run: Run, code: int) -> None:
         assert "Usage:" in run.stderr, detail
 
 
-def write(root: Path, files: dict[str, str | bytes]) -> Path:
-    for name, content in files.items():
-        path = root / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        if isinstance(content, bytes):
-            path.write_bytes(content)
-        else:
-            path.write_text(content, encoding="utf-8")
-    return root
+write = write_files
 
 
 def sparse(path: Path, size: int) -> Path:
