@@ -62,7 +62,9 @@ def reembed(index: Index) -> np.ndarray:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--index", type=Path, required=True)
     parser.add_argument("--reference", type=Path, help="a float32 FAISS file with the same rows")
     args = parser.parse_args()

@@ -212,6 +212,28 @@ ModeOpt = Annotated[
     ),
 ]
 PerDocOpt = Annotated[int | None, typer.Option("--per-doc", help="At most N passages from one document.")]
+CountryOpt = Annotated[
+    list[str] | None,
+    typer.Option("--country", help="Only documents of this country: name, alias or ISO code. Repeatable."),
+]
+YearOpt = Annotated[int | None, typer.Option("--year", help="Only documents of this year.")]
+YearsOpt = Annotated[
+    str | None, typer.Option("--years", help="Only documents of these years: 2005..2015, 2011.. or ..1999.")
+]
+DocOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--doc", help="Only this document: its id (e.g. 2011/SYR_66_2011) or file name. Repeatable."
+    ),
+]
+LiteralOpt = Annotated[
+    bool,
+    typer.Option(
+        "--literal",
+        help="Take the query as words only. Otherwise years it names (in 2019, since 2011) scope the "
+        "search and countries it names are favoured.",
+    ),
+]
 
 
 @app.command()
@@ -235,29 +257,95 @@ def search(
         typer.Option("--model", help="Refuse to search unless the index was built with this model."),
     ] = None,
     as_json: JsonOpt = False,
+    country: CountryOpt = None,
+    year: YearOpt = None,
+    years: YearsOpt = None,
+    doc: DocOpt = None,
+    literal: LiteralOpt = False,
+    group_by: Annotated[
+        str | None,
+        typer.Option("--group-by", help="country: the best passage of each country, one per country."),
+    ] = None,
 ) -> None:
     """Rank passages by how well they answer QUERY (or each line of --queries FILE).
 
-    Builds the index first if there is none yet.
+    A question that names years ("in 2019", "since 2011", "between 2008 and 2010") is searched in
+    those years; countries it names ("Chile", "the Ivory Coast") are favoured. What was
+    understood is printed first; --literal turns this off. Builds the index first if there is none.
     """
     from .present import dumps, hit_json, render_hits
+    from .query import scope_from_options
     from .search import check_k, check_mode, clean_query
 
     if (query is None) == (queries is None):
         raise typer.BadParameter("give either a QUERY or --queries FILE")
     check_k(k)
     check_mode(mode)
+    scope = scope_from_options(country, year, years, doc)
     batch = _read_queries(queries) if queries is not None else [query or ""]
     cleaned = [clean_query(q) for q in batch]
+    if group_by not in (None, "country"):
+        raise typer.BadParameter("--group-by takes: country")
     with _open_index(corpus, index, model, preload=mode != "lexical") as idx:
-        results = idx.search_many(cleaned, k, mode=mode, per_doc=per_doc, explain=explain)
-    for text, hits in zip(cleaned, results, strict=True):
+        plans = [idx.plan(q, scope, literal) for q in cleaned]
+        if group_by == "country":
+            results = [idx.by_country(q, k, mode=mode, scope=scope, literal=literal) for q in cleaned]
+        else:
+            results = idx.search_many(
+                cleaned, k, mode=mode, per_doc=per_doc, explain=explain, scope=scope, literal=literal
+            )
+    for text, plan, hits in zip(cleaned, plans, results, strict=True):
+        understood = plan.describe()
         if as_json:
-            out.print(dumps({"query": text, "results": [hit_json(h, text) for h in hits]}), soft_wrap=True)
+            payload = {
+                "query": text,
+                "understood": plan.to_json(),
+                "results": [hit_json(h, text) for h in hits],
+            }
+            out.print(dumps(payload), soft_wrap=True)
         else:
             if len(cleaned) > 1:
                 out.rule(escape(text))
+            if understood:
+                out.print(f"[dim]understood: {escape(understood)}[/dim]")
             render_hits(out, text, hits, explain=explain)
+
+
+@app.command()
+@handles_errors
+def timeline(
+    query: Annotated[str, typer.Argument(help="The topic, in plain language.")],
+    by: Annotated[
+        str, typer.Option("--by", help="year (a bar per year) or country (a row per country).")
+    ] = "year",
+    threshold: Annotated[
+        float,
+        typer.Option("--threshold", help="Cosine at which a passage counts as speaking to the topic."),
+    ] = 0.5,
+    country: CountryOpt = None,
+    year: YearOpt = None,
+    years: YearsOpt = None,
+    literal: LiteralOpt = False,
+    corpus: CorpusOpt = None,
+    index: IndexOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """How strongly a topic is present in each year: the share of documents with a passage on it.
+
+    Every passage is scored (not only the top few); bars show the share of that year's documents
+    with at least one passage at or above --threshold, with the best passage of the year.
+    """
+    from .present import dumps, render_timeline
+    from .query import scope_from_options
+    from .timeline import timeline as build_timeline
+
+    scope = scope_from_options(country, year, years, None)
+    with _open_index(corpus, index, None, preload=True) as idx:
+        result = build_timeline(idx, query, by=by, scope=scope, literal=literal, threshold=threshold)
+    if as_json:
+        out.print(dumps(result.to_json()), soft_wrap=True)
+    else:
+        render_timeline(out, result)
 
 
 @app.command()

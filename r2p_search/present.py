@@ -19,6 +19,7 @@ from .search import STOPWORDS, Hit
 if TYPE_CHECKING:
     from .indexer import BuildReport, Status
     from .store import Check
+    from .timeline import Timeline
 
 
 def query_terms(query: str) -> list[str]:
@@ -251,3 +252,34 @@ def render_checks(console: Console, checks: Sequence[Check]) -> None:
     for check in checks:
         mark = "[green]ok[/green]  " if check.ok else "[red]FAIL[/red]"
         console.print(f"{mark} {escape(check.what)}: {escape(check.detail)}", soft_wrap=True)
+
+
+def render_timeline(console: Console, timeline: Timeline, width: int = 30) -> None:
+    """A bar per year (or country): share of documents with a passage on the topic, best passage."""
+    if timeline.understood:
+        console.print(f"[dim]understood: {escape(timeline.understood)}[/dim]")
+    console.print(
+        f"[bold]{escape(timeline.query)}[/bold]: share of documents with a passage at cosine >= "
+        f"{timeline.threshold:g}, by {timeline.by}"
+    )
+    if not timeline.buckets:
+        console.print("[dim]No documents in scope.[/dim]")
+        return
+    label_width = min(24, max(len(b.label) for b in timeline.buckets[:60]))
+    for bucket in timeline.buckets if timeline.by == "year" else timeline.buckets[:40]:
+        filled = round(bucket.share * width)
+        bar = "█" * filled + "·" * (width - filled)
+        line = Text.assemble(
+            (f"{safe(bucket.label)[:label_width]:<{label_width}} ", "bold"),
+            (bar, "cyan"),
+            (f" {bucket.share:>4.0%} {bucket.matching_documents:>3}/{bucket.documents:<3}", ""),
+        )
+        if bucket.best is not None:
+            who = (
+                bucket.best.meta.get("country_name")
+                if timeline.by == "year"
+                else bucket.best.meta.get("year")
+            )
+            snippet = " ".join(safe(bucket.best.text).split())[:70]
+            line.append(f"  {who or ''}: {snippet}", style="dim")
+        console.print(line, soft_wrap=False, overflow="ellipsis", no_wrap=True)

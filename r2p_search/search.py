@@ -166,6 +166,8 @@ class Index:
         self._embedder = embedder
         self.fusion = fusion
         self._max_year: int | None = None
+        self._matrix: np.ndarray | None = None
+        self._rows: RowTable | None = None
 
     @classmethod
     def open(
@@ -275,6 +277,55 @@ class Index:
             for plan, vector in zip(plans, vectors, strict=True)
         ]
 
+    def matrix(self) -> np.ndarray:
+        """All stored vectors as float32, decoded once and kept: for scans of every passage."""
+        if self._matrix is None:
+            vectors = self.store.vectors
+            self._matrix = vectors.reconstruct_n(0, vectors.ntotal)
+        return self._matrix
+
+    def row_table(self) -> RowTable:
+        """Per passage row: its document, year and country, as arrays (built once, kept)."""
+        if self._rows is None:
+            self._rows = RowTable.load(self.store)
+        return self._rows
+
+    def hits_for(self, candidates: list[Candidate]) -> list[Hit]:
+        """Hits for given rows and scores, in the order given."""
+        passages = {p.row: p for p in self.store.passages_at([c.row for c in candidates])}
+        kept = [c for c in candidates if c.row in passages]
+        return self._hits([passages[c.row] for c in kept], kept, False)
+
+    def by_country(
+        self,
+        query: str,
+        k: int = 10,
+        mode: str = "hybrid",
+        scope: Scope | None = None,
+        literal: bool = False,
+    ) -> list[Hit]:
+        """The best passage of each country for `query`: who said what, one line per country."""
+        check_k(k)
+        check_mode(mode)
+        query = clean_query(query)
+        plan = self.plan(query, scope, literal)
+        # Named countries are what is compared here, not favoured over the others.
+        plan = Plan(plan.text, plan.scope, (), plan.understood)
+        vector = self.embedder.embed([plan.text])[0] if mode != "lexical" else None
+        # One passage per document, and the same words from two countries are both kept.
+        pool = self._rank(
+            plan.text, vector, min(self.size, max(k * 20, 200)), mode, 1, False, plan=plan, collapse=False
+        )
+        best: dict[str, Hit] = {}
+        for hit in pool:
+            country = hit.meta.get("country")
+            if country and country not in best:
+                best[country] = hit
+        chosen = list(best.values())[:k]
+        for rank, hit in enumerate(chosen, start=1):
+            hit.rank = rank
+        return chosen
+
     def understand(self, query: str) -> Understood:
         """The countries and years a question names, with this index's last year as a bound."""
         if self._max_year is None:
@@ -355,6 +406,7 @@ class Index:
         explain: bool,
         exclude: int | None = None,
         plan: Plan | None = None,
+        collapse: bool = True,
     ) -> list[Hit]:
         n = min(self.size, max(CANDIDATES, k * 5))
         if n == 0:
@@ -393,13 +445,13 @@ class Index:
                     candidate.score += COUNTRY_BOOST
             ranked.sort(key=lambda c: (-c.score, c.row))
         ranked = [c for c in ranked if c.row != exclude]
-        return self._hits_from(self._select(ranked, k, per_doc), explain)
+        return self._hits_from(self._select(ranked, k, per_doc, collapse), explain)
 
     def _select(
-        self, ranked: list[Candidate], k: int, per_doc: int | None
+        self, ranked: list[Candidate], k: int, per_doc: int | None, collapse: bool = True
     ) -> list[tuple[Candidate, StoredPassage]]:
-        """The best k candidates, near-duplicates collapsed and at most `per_doc` per document."""
-        import numpy as np
+        """The best k candidates, near-duplicates collapsed (unless not `collapse`) and at most
+        `per_doc` per document."""
 
         chosen: list[tuple[Candidate, StoredPassage]] = []
         chosen_vectors: list[np.ndarray] = []
@@ -417,10 +469,10 @@ class Index:
                     continue
                 key = (passage.doc_id, passage.paragraph)
                 text = " ".join(passage.text.lower().split())
-                if key in seen_paragraphs or text in seen_texts:
-                    continue  # another window of the same paragraph, or the same words again
-                if chosen_vectors and float(np.max(np.stack(chosen_vectors) @ vector)) >= DUPLICATE_COSINE:
-                    continue
+                if key in seen_paragraphs:
+                    continue  # another window of the same paragraph
+                if collapse and (text in seen_texts or _near(chosen_vectors, vector)):
+                    continue  # the same words again, or nearly
                 if per_doc is not None and per_document.get(passage.doc_id, 0) >= per_doc:
                     continue
                 chosen.append((candidate, passage))
@@ -466,11 +518,54 @@ class Index:
         return hits
 
 
+def _near(chosen: list[np.ndarray], vector: np.ndarray) -> bool:
+    import numpy as np
+
+    return bool(chosen) and float(np.max(np.stack(chosen) @ vector)) >= DUPLICATE_COSINE
+
+
 def _union(first: list[tuple[int, float]], second: list[tuple[int, float]]) -> list[tuple[int, float]]:
     """Two rankings of the same scores merged: best first, each row once."""
     merged = dict(first)
     merged.update(second)
     return sorted(merged.items(), key=lambda item: (-item[1], item[0]))
+
+
+@dataclass
+class RowTable:
+    doc: np.ndarray  # row -> document number
+    year: np.ndarray  # row -> index into year_labels, -1 if unknown
+    country: np.ndarray  # row -> index into country_labels, -1 if unknown
+    year_labels: list[str]
+    country_labels: list[str]
+    country_codes: list[str]
+
+    @classmethod
+    def load(cls, store: Store) -> RowTable:
+        import numpy as np
+
+        from .countries import names
+
+        cur = store.db.execute(
+            "SELECT p.row, d.doc_id, d.year, d.country FROM passages p "
+            "JOIN documents d ON d.doc_id = p.doc_id ORDER BY p.row"
+        )
+        records = cur.fetchall()
+        doc_ids = {d: i for i, d in enumerate(dict.fromkeys(r[1] for r in records))}
+        years = sorted({r[2] for r in records if r[2] is not None})
+        codes = sorted({r[3] for r in records if r[3]}, key=lambda c: ((names(c) or [c])[0], c))
+        year_of = {y: i for i, y in enumerate(years)}
+        country_of = {c: i for i, c in enumerate(codes)}
+        return cls(
+            doc=np.fromiter((doc_ids[r[1]] for r in records), dtype=np.int64, count=len(records)),
+            year=np.fromiter((year_of.get(r[2], -1) for r in records), dtype=np.int64, count=len(records)),
+            country=np.fromiter(
+                (country_of.get(r[3], -1) for r in records), dtype=np.int64, count=len(records)
+            ),
+            year_labels=[str(y) for y in years],
+            country_labels=[(names(c) or [c])[0] for c in codes],
+            country_codes=codes,
+        )
 
 
 @dataclass(frozen=True)
@@ -479,6 +574,23 @@ class Plan:
     scope: Scope  # where results must come from
     favour: tuple[str, ...]  # countries whose passages are lifted
     understood: Understood
+
+    def describe(self) -> str:
+        """What the search keeps to and favours, in words: "country: Chile; year: 2019"."""
+        parts = [self.scope.describe()] if self.scope else []
+        if self.favour:
+            parts.append(Scope(self.favour).describe() + " (favoured)")
+        return "; ".join(parts)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "countries": list(self.scope.countries),
+            "favoured_countries": list(self.favour),
+            "year_from": self.scope.year_from,
+            "year_to": self.scope.year_to,
+            "docs": list(self.scope.docs),
+            "searched_text": self.text,
+        }
 
 
 def _settle(embedder: Embedder | None) -> None:

@@ -1,0 +1,210 @@
+"""Countries and years: names and aliases, questions understood, filters inside retrieval,
+answers grouped by country, and the timeline."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from r2p_search.countries import mentions, resolve
+from r2p_search.embedding import HashingEmbedder
+from r2p_search.errors import QueryError
+from r2p_search.indexer import build_index
+from r2p_search.query import Scope, scope_from_options, understand
+from r2p_search.search import Index
+from r2p_search.timeline import timeline
+
+from .conftest import run_cli
+
+# A small General Debate: many speeches on other things, and the topic in a few countries' years.
+TOPIC = "The responsibility to protect populations from genocide and mass atrocities must be upheld."
+FILLER = [
+    "Climate change and rising seas threaten small island developing States in the Pacific.",
+    "Debt relief and financing for development remain the priorities of our delegation.",
+    "Nuclear disarmament and the non-proliferation treaty deserve renewed commitment.",
+]
+SPEAKERS = {
+    # file stem: does the speech speak to the topic?
+    "CAN_66_2011": True,
+    "CHL_66_2011": False,
+    "BRA_66_2011": True,
+    "CAN_67_2012": False,
+    "CHL_67_2012": False,
+    "BRA_67_2012": False,
+    "CIV_74_2019": True,  # the rare pair: Ivory Coast in 2019, one speech
+    "CHL_74_2019": False,
+    "MMR_74_2019": False,
+}
+
+
+def speech(stem: str, topic: bool) -> str:
+    paragraphs = FILLER + ([TOPIC] if topic else [])
+    return "\n\n".join(paragraphs) + "\n"
+
+
+@pytest.fixture
+def index_dir(make_corpus: Callable, tmp_path: Path) -> Path:
+    files = {f"{stem[-4:]}/{stem}.txt": speech(stem, topic) for stem, topic in SPEAKERS.items()}
+    corpus = make_corpus(files)
+    build_index(corpus, tmp_path / "index", embedder=HashingEmbedder(64))
+    return tmp_path / "index"
+
+
+def open_index(index_dir: Path) -> Index:
+    return Index.open(index_dir, embedder=HashingEmbedder(64))
+
+
+@pytest.mark.parametrize(
+    ("value", "codes"),
+    [
+        ("SYR", ("SYR",)),
+        ("syria", ("SYR",)),
+        ("Syrian Arab Republic", ("SYR",)),
+        ("the Ivory Coast", ("CIV",)),
+        ("Côte d'Ivoire", ("CIV",)),
+        ("Burma", ("MMR",)),
+        ("Russia", ("RUS",)),
+        ("Iran", ("IRN",)),
+        ("North Korea", ("PRK",)),
+        ("Republic of Korea", ("KOR",)),
+        ("UK", ("GBR",)),
+        ("Türkiye", ("TUR",)),
+        ("Turkey", ("TUR",)),
+        ("Yugoslavia", ("YUG",)),
+        ("EU", ("EU",)),
+        ("Narnia", ()),
+    ],
+)
+def test_country_names_aliases_and_codes_resolve(value: str, codes: tuple[str, ...]) -> None:
+    assert resolve(value) == codes
+
+
+def test_mentions_prefer_the_longest_name_and_need_capitals_for_us() -> None:
+    found = mentions("South Sudan, Niger and Nigeria; let us ask the US about Papua New Guinea")
+    assert [m.codes for m in found] == [("SSD",), ("NER",), ("NGA",), ("USA",), ("PNG",)]
+
+
+@pytest.mark.parametrize(
+    ("question", "countries", "years", "rest"),
+    [
+        (
+            "What did Canada say in 2012 about famine?",
+            ("CAN",),
+            (2012, 2012),
+            "What did Canada say about famine?",
+        ),
+        (
+            "In 2019, which government warned of rising seas?",
+            (),
+            (2019, 2019),
+            "which government warned of rising seas?",
+        ),
+        ("since 2011, how has the Ivory Coast spoken of reconciliation", ("CIV",), (2011, None), None),
+        ("between 2008 and 2010 who talked about Burma", ("MMR",), (2008, 2010), None),
+        ("debates in the 1990s on Rwanda", ("RWA",), (1990, 1999), None),
+        ("at the 66th session, what did Brazil propose", ("BRA",), (2011, 2011), None),
+        ("the 2005 World Summit commitment to protect", (), (None, None), None),
+        ("the 2030 Agenda for Sustainable Development", (), (None, None), None),
+        ("Libya resolution 1973", ("LBY",), (None, None), "Libya resolution 1973"),
+        ("protect civilians", (), (None, None), "protect civilians"),
+    ],
+)
+def test_questions_are_understood(
+    question: str, countries: tuple[str, ...], years: tuple[int | None, int | None], rest: str | None
+) -> None:
+    understood = understand(question, max_year=2024)
+    assert understood.scope.countries == countries
+    assert (understood.scope.year_from, understood.scope.year_to) == years
+    if rest is not None:
+        assert understood.rest == rest
+
+
+def test_options_build_a_scope_and_refuse_nonsense() -> None:
+    scope = scope_from_options(["Chile", "CIV"], None, "2005..2015", ["SYR_66_2011"])
+    assert scope == Scope(("CHL", "CIV"), 2005, 2015, ("SYR_66_2011",))
+    assert scope.describe() == "country: Chile, Côte d'Ivoire; year: 2005-2015; document: SYR_66_2011"
+    assert scope_from_options(None, None, "2011..").year_from == 2011
+    for bad in (
+        {"countries": ["Narnia"]},
+        {"years": "2015..2005"},
+        {"years": "soon"},
+        {"year": 2011, "years": "2011.."},
+    ):
+        with pytest.raises(QueryError):
+            scope_from_options(**bad)
+
+
+def test_a_rare_country_and_year_still_returns_its_passages(index_dir: Path) -> None:
+    with open_index(index_dir) as index:
+        # Ten results asked for, one speech in scope: the filter works inside retrieval.
+        hits = index.search("small island States", k=10, scope=Scope(("CIV",), 2019, 2019))
+        assert hits and {h.doc_id for h in hits} == {"2019/CIV_74_2019"}
+        assert index.search("famine", scope=Scope(year_from=2013, year_to=2015)) == []
+        by_doc = index.search("debt relief", k=10, scope=Scope(docs=("BRA_67_2012",)))
+        assert {h.doc_id for h in by_doc} == {"2012/BRA_67_2012"}
+        lexical = index.search("nuclear", k=10, mode="lexical", scope=Scope(year_from=2019, year_to=2019))
+        assert lexical and all(h.meta["year"] == 2019 for h in lexical)
+
+
+def test_years_named_in_a_question_scope_the_search_and_countries_are_favoured(index_dir: Path) -> None:
+    with open_index(index_dir) as index:
+        hits = index.search("in 2012, who spoke of nuclear disarmament?", k=10)
+        assert hits and all(h.meta["year"] == 2012 for h in hits)
+        literal = index.search("in 2012, who spoke of nuclear disarmament?", k=10, literal=True)
+        assert {h.meta["year"] for h in literal} != {2012}
+        favoured = index.search("what did Chile say about debt relief", k=1)
+        assert favoured[0].meta["country"] == "CHL"
+        # A year with no documents does not empty the answer.
+        assert index.search("in 1850, debt relief", k=3)
+
+
+def test_by_country_gives_each_countrys_best_passage(index_dir: Path) -> None:
+    with open_index(index_dir) as index:
+        hits = index.by_country("responsibility to protect populations from genocide", k=10)
+    countries = [h.meta["country"] for h in hits]
+    assert len(countries) == len(set(countries)) == 5
+    assert set(countries[:3]) == {"CAN", "BRA", "CIV"}  # the three that spoke to it, first
+    assert [h.rank for h in hits] == [1, 2, 3, 4, 5]
+
+
+def test_timeline_counts_documents_per_year_above_the_threshold(index_dir: Path) -> None:
+    with open_index(index_dir) as index:
+        result = timeline(index, "responsibility to protect populations from genocide", threshold=0.6)
+        by_year = {b.key: b for b in result.buckets}
+        assert [b.key for b in result.buckets] == ["2011", "2012", "2019"]
+        assert (by_year["2011"].matching_documents, by_year["2011"].documents) == (2, 3)
+        assert (by_year["2012"].matching_documents, by_year["2012"].passages) == (0, 0)
+        assert by_year["2019"].best is not None and by_year["2019"].best.doc_id == "2019/CIV_74_2019"
+        countries = timeline(
+            index, "responsibility to protect populations from genocide", by="country", threshold=0.6
+        )
+        assert [b.key for b in countries.buckets][:3] == ["BRA", "CAN", "CIV"]
+        assert countries.buckets[-1].matching_documents == 0
+        scoped = timeline(index, "genocide", scope=Scope(year_from=2019, year_to=2019), threshold=0.6)
+        assert [b.key for b in scoped.buckets] == ["2019"]
+        with pytest.raises(QueryError):
+            timeline(index, "genocide", by="decade")
+
+
+def test_cli_filters_understanding_grouping_and_timeline(index_dir: Path) -> None:
+    common = ("--index", str(index_dir), "--json")
+    scoped = json.loads(
+        run_cli("search", "nuclear", "--country", "Ivory Coast", "--year", "2019", *common).stdout
+    )
+    assert {h["doc_id"] for h in scoped["results"]} == {"2019/CIV_74_2019"}
+    assert scoped["understood"]["countries"] == ["CIV"]
+    asked = run_cli("search", "what did Chile say in 2012 about debt?", "--index", str(index_dir))
+    assert "understood: year: 2012; country: Chile (favoured)" in asked.stdout
+    grouped = json.loads(run_cli("search", "genocide", "--group-by", "country", *common).stdout)
+    assert len({h["meta"]["country"] for h in grouped["results"]}) == len(grouped["results"]) == 5
+    line = json.loads(
+        run_cli("timeline", "genocide and mass atrocities", "--threshold", "0.3", *common).stdout
+    )
+    assert [b["key"] for b in line["buckets"]] == ["2011", "2012", "2019"]
+    text = run_cli("timeline", "genocide and atrocities", "--threshold", "0.3", "--index", str(index_dir))
+    assert text.returncode == 0 and "2011" in text.stdout and "█" in text.stdout
+    bad = run_cli("search", "x", "--country", "Narnia", "--index", str(index_dir))
+    assert bad.returncode == 1 and "unknown country" in bad.stderr
