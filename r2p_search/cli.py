@@ -459,6 +459,7 @@ def eval_(
         typer.Option("--min-mrr", help="Exit 1 if the first mode's MRR@10 is below this (for CI)."),
     ] = None,
     as_json: JsonOpt = False,
+    literal: LiteralOpt = False,
 ) -> None:
     """Score retrieval on a query set: MRR@10, nDCG@10, hit@1, hit@10 and recall@k per mode.
 
@@ -473,7 +474,8 @@ def eval_(
     check_k(k)
     with _open_index(corpus, index) as idx:
         summaries = [
-            evaluate(queries, lambda qs, n, m=m: idx.search_many(qs, n, mode=m), m, k) for m in modes
+            evaluate(queries, lambda qs, n, m=m: idx.search_many(qs, n, mode=m, literal=literal), m, k)
+            for m in modes
         ]
     if as_json:
         out.print(dumps({"queries": len(queries), "modes": [s.to_json() for s in summaries]}), soft_wrap=True)
