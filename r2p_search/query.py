@@ -185,6 +185,8 @@ def understand(query: str, max_year: int | None = None) -> Understood:
 
 
 def _event_year(text: str, match: re.Match[str]) -> bool:
+    if text[: match.start()].endswith("(") and text[match.end() :].startswith(")"):
+        return True  # "resolution 1701 (2006)": the year of a document, not of the question
     before = text[: match.start()].rstrip().lower()
     return before.endswith(
         ("the", "agenda", "by", "of the", "resolution", "resolutions", "no.", "number")
