@@ -49,34 +49,57 @@ def clean_env(cwd: Path, **extra: str) -> dict[str, str]:
     return env | {"R2P_CORPUS": str(cwd / "no-corpus"), "R2P_INDEX": str(cwd / "no-index")} | extra
 
 
+# The child reports its own high-water mark: ru_maxrss from wait4 keeps the RSS the process had
+# before exec, i.e. that of this test process at fork time (over 1 GB once a model is loaded).
+CHILD = """
+import atexit, os, runpy, sys
+
+def report_peak() -> None:
+    with open("/proc/self/status") as status:
+        peak = next(line.split()[1] for line in status if line.startswith("VmHWM:"))
+    with open(os.environ["PEAK_RSS_FILE"], "w") as out:
+        out.write(peak)
+
+atexit.register(report_peak)
+sys.argv[0] = "r2p-search"
+runpy.run_module("r2p_search", run_name="__main__")
+"""
+
+
 def cli(*args: str, cwd: Path, timeout: float = 300, **env: str) -> Run:
-    """Run `r2p-search ARGS` in its own process; measure its wall time and peak RSS (os.wait4)."""
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+    """Run `r2p-search ARGS` in its own process; measure its wall time and peak RSS (VmHWM)."""
+    with (
+        tempfile.TemporaryFile() as out,
+        tempfile.TemporaryFile() as err,
+        tempfile.TemporaryDirectory() as scratch,
+    ):
+        peak_file = Path(scratch) / "peak"
         started = time.perf_counter()
         proc = subprocess.Popen(
-            [sys.executable, "-m", "r2p_search", *args],
+            [sys.executable, "-c", CHILD, *args],
             stdout=out,
             stderr=err,
             stdin=subprocess.DEVNULL,
             cwd=cwd,
-            env=clean_env(cwd, **env),
+            env=clean_env(cwd, PEAK_RSS_FILE=str(peak_file), **env),
         )
         watchdog = threading.Timer(timeout, proc.kill)
         watchdog.start()
         try:
-            _, status, usage = os.wait4(proc.pid, 0)
+            proc.wait()
         finally:
             watchdog.cancel()
         seconds = time.perf_counter() - started
-        proc.returncode = os.waitstatus_to_exitcode(status)
         out.seek(0)
         err.seek(0)
+        # A killed child reports nothing: its peak is then unknown, and no bound can pass.
+        peak_kib = float(peak_file.read_text()) if peak_file.exists() else float("inf")
         return Run(
             args,
             proc.returncode,
             out.read().decode("utf-8", "replace"),
             err.read().decode("utf-8", "replace"),
-            usage.ru_maxrss / 1024,  # KiB on Linux
+            peak_kib / 1024,
             seconds,
         )
 
