@@ -1,6 +1,7 @@
 """Read documents: find corpus files, decode them, and read their metadata.
 
-Metadata comes from two places today:
+Metadata comes from four places, the most explicit winning:
+- a `metadata.csv` row and YAML front matter in .md files (see metadata.py);
 - a dated header line, as in UN press releases of the Secretary-General's remarks:
   "New York, 23 September 2011 - Secretary-General's remarks at ...";
 - General Debate file names, `ISO3_SESSION_YEAR.txt` (e.g. `SYR_66_2011.txt`).
@@ -9,8 +10,9 @@ Metadata comes from two places today:
 from __future__ import annotations
 
 import hashlib
+import json
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -18,6 +20,7 @@ from typing import Any
 
 from . import config
 from .errors import BadFileError, CorpusError
+from .metadata import METADATA_CSV, read_csv_metadata, split_front_matter
 
 
 @dataclass(frozen=True)
@@ -26,6 +29,16 @@ class SourceFile:
 
     path: Path
     source: str  # path relative to the corpus root, with forward slashes
+    # Fields from a metadata.csv row: part of the file's identity, so editing them re-indexes it.
+    extra: dict[str, Any] = field(default_factory=dict, compare=False)
+
+
+@dataclass
+class Corpus:
+    """The documents of a corpus folder, and what was wrong with its metadata files."""
+
+    files: list[SourceFile]
+    problems: list[tuple[str, str]]  # (metadata.csv source, reason)
 
 
 @dataclass
@@ -55,12 +68,40 @@ def find_files(corpus: Path) -> list[SourceFile]:
         raise CorpusError(f"corpus is not a folder: {corpus}")
     root = corpus.resolve()
     found = [
-        SourceFile(path=path, source=path.relative_to(corpus).as_posix()) for path in _walk(corpus, root)
+        SourceFile(path=path, source=path.relative_to(corpus).as_posix())
+        for path in _walk(corpus, root, _is_document)
     ]
     return sorted(found, key=lambda f: f.source)
 
 
-def _walk(folder: Path, root: Path, seen: set[Path] | None = None) -> Iterator[Path]:
+def find_corpus(corpus: Path) -> Corpus:
+    """The documents under `corpus`, each with the fields its metadata.csv gives it."""
+    files = find_files(corpus)
+    csvs = [path.relative_to(corpus).as_posix() for path in _walk(corpus, corpus.resolve(), _is_metadata)]
+    if not csvs:
+        return Corpus(files, [])
+    metadata = read_csv_metadata(corpus, csvs)
+    sources = {f.source for f in files}
+    unknown = sorted(s for s in metadata.rows if s not in sources)
+    problems = list(metadata.problems)
+    if unknown:
+        listed = ", ".join(unknown[:5]) + (f" and {len(unknown) - 5} more" if len(unknown) > 5 else "")
+        problems.append((METADATA_CSV, f"metadata given for files not in the corpus: {listed}"))
+    files = [SourceFile(f.path, f.source, metadata.rows.get(f.source, {})) for f in files]
+    return Corpus(files, problems)
+
+
+def _is_document(entry: Path) -> bool:
+    return entry.suffix.lower() in config.DOCUMENT_SUFFIXES
+
+
+def _is_metadata(entry: Path) -> bool:
+    return entry.name.lower() == METADATA_CSV
+
+
+def _walk(
+    folder: Path, root: Path, wanted: Callable[[Path], bool], seen: set[Path] | None = None
+) -> Iterator[Path]:
     # Each real folder is walked once: a link back up the tree ("sub/up -> ..") is no loop.
     seen = set() if seen is None else seen
     try:
@@ -79,8 +120,8 @@ def _walk(folder: Path, root: Path, seen: set[Path] | None = None) -> Iterator[P
                 # A link may point outside the corpus the user chose; follow it only inside it.
                 entry.resolve(strict=True).relative_to(root)
             if entry.is_dir():
-                yield from _walk(entry, root, seen)
-            elif entry.suffix.lower() in config.DOCUMENT_SUFFIXES and entry.is_file():
+                yield from _walk(entry, root, wanted, seen)
+            elif wanted(entry) and entry.is_file():
                 yield entry
         except (OSError, RuntimeError, ValueError):
             continue  # a dangling link, a link loop, a link out of the corpus, an unreadable entry
@@ -106,6 +147,14 @@ def read_bytes(file: SourceFile, limit: int | None = None) -> bytes:
 
 def sha256_of(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
+
+
+def file_digest(file: SourceFile, data: bytes) -> str:
+    """What identifies a file's indexed form: its bytes, and the metadata.csv fields given it."""
+    if not file.extra:
+        return sha256_of(data)
+    fields = json.dumps(file.extra, sort_keys=True, ensure_ascii=False, default=str)
+    return hashlib.sha256(data + b"\0metadata.csv\0" + fields.encode()).hexdigest()
 
 
 def decode(data: bytes, source: str) -> str:
@@ -135,6 +184,10 @@ def read_document(file: SourceFile, data: bytes | None = None) -> Document:
     meta: dict[str, Any] = {}
     body = text
     title = Path(file.source).stem
+    given: dict[str, Any] = {}
+    if file.source.lower().endswith(".md"):
+        given, body = split_front_matter(text, file.source)
+        text = body
 
     header = parse_header_line(text)
     if header is not None:
@@ -152,13 +205,16 @@ def read_document(file: SourceFile, data: bytes | None = None) -> Document:
         if heading:
             title = heading.group(1)
     meta["title"] = title
+    # Given fields win over inferred ones: the CSV row over front matter over the rest.
+    meta.update(given | file.extra)
+    title = meta["title"]
     meta.setdefault("date", None)
     if not body.strip():
         raise BadFileError(f"{file.source}: file has a header line but no text")
     return Document(
         source=file.source,
         doc_id=doc_id_for(file.source),
-        sha256=sha256_of(data),
+        sha256=file_digest(file, data),
         title=title,
         body=body,
         meta=meta,

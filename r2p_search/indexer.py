@@ -22,10 +22,10 @@ from .documents import (
     context_label,
     context_terms,
     doc_id_for,
-    find_files,
+    file_digest,
+    find_corpus,
     read_bytes,
     read_document,
-    sha256_of,
 )
 from .embedding import Embedder, HashingEmbedder, OnnxEmbedder, load_embedder
 from .errors import BadFileError, CorpusError, IndexCorruptError
@@ -139,7 +139,7 @@ def scan_corpus(
                 scan.skipped.append(Skipped(_printable(file.source), str(exc)))
                 advance(1)
                 continue
-            digest = sha256_of(data)
+            digest = file_digest(file, data)
             bad = known_bad.get(file.source)
             if bad is not None and bad["sha256"] == digest:
                 scan.skipped.append(Skipped(file.source, bad["reason"], digest))
@@ -211,7 +211,8 @@ def build_index(
     pipeline = pipeline or default_pipeline()
     progress = progress or _no_progress
     notify = notify or (lambda message: None)
-    files = find_files(corpus)
+    found = find_corpus(corpus)
+    files = found.files
     if not files:
         suffixes = " or ".join(config.DOCUMENT_SUFFIXES)
         raise CorpusError(f"no {suffixes} files found in corpus {corpus}")
@@ -242,6 +243,7 @@ def build_index(
                 progress,
                 known_bad=old_manifest.skipped if old_manifest and not report.full_rebuild_reason else None,
             )
+            scan.skipped.extend(Skipped(source, reason) for source, reason in found.problems)
             fault_point("scanned")
             return _build(scan, index_dir, embedder, pipeline, old_store, report, progress, notify, started)
         finally:
@@ -404,12 +406,12 @@ def _prepare(
                     budget -= embedder.count_tokens([embedding_input(label, "")])[0]
                 passages = make_passages(document.body, embedder.count_tokens, budget)
             except BadFileError as exc:
-                report.skipped.append(Skipped(file.source, str(exc), sha256_of(data)))
+                report.skipped.append(Skipped(file.source, str(exc), file_digest(file, data)))
                 advance(1)
                 continue
             if not passages:
                 report.skipped.append(
-                    Skipped(file.source, f"{file.source}: no text to index", sha256_of(data))
+                    Skipped(file.source, f"{file.source}: no text to index", file_digest(file, data))
                 )
             else:
                 rows = [(p.n, p.paragraph, p.text) for p in passages]
@@ -493,10 +495,10 @@ def corpus_status(corpus: Path, index_dir: Path) -> Status:
     manifest = read_manifest(index_dir)
     indexed = manifest.files if manifest else {}
     try:
-        files = find_files(corpus)
+        found = find_corpus(corpus)
     except CorpusError as exc:
         return Status(corpus, index_dir, manifest, None, corpus_problem=str(exc))
     known_bad = manifest.skipped if manifest else None
-    return Status(
-        corpus, index_dir, manifest, scan_corpus(files, indexed, keep_data=False, known_bad=known_bad)
-    )
+    scan = scan_corpus(found.files, indexed, keep_data=False, known_bad=known_bad)
+    scan.skipped.extend(Skipped(source, reason) for source, reason in found.problems)
+    return Status(corpus, index_dir, manifest, scan)

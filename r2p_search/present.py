@@ -90,6 +90,11 @@ def highlight(text: str, query: str) -> Text:
 
 def _citation(hit: Hit) -> str:
     parts = [hit.title]
+    # Who spoke, and for whom, unless the title says it already (General Debate titles do).
+    for key in ("speaker", "organ", "country_name"):
+        value = hit.meta.get(key)
+        if isinstance(value, str) and value and value.lower() not in hit.title.lower():
+            parts.append(value)
     if hit.date:
         parts.append(hit.date)
     elif hit.meta.get("year"):
