@@ -308,14 +308,14 @@ def test_unusable_size_limit_falls_back_to_the_default(tmp_path: Path, value: st
 
 
 def _vanish_after_listing(monkeypatch: pytest.MonkeyPatch, victim: str) -> None:
-    real = indexer_module.find_files
+    real = indexer_module.find_corpus
 
-    def find_files_then_delete(corpus: Path):  # type: ignore[no-untyped-def]
-        files = real(corpus)
+    def find_corpus_then_delete(corpus: Path):  # type: ignore[no-untyped-def]
+        found = real(corpus)
         (corpus / victim).unlink()  # deleted after the listing, before the reading
-        return files
+        return found
 
-    monkeypatch.setattr(indexer_module, "find_files", find_files_then_delete)
+    monkeypatch.setattr(indexer_module, "find_corpus", find_corpus_then_delete)
 
 
 @pytest.mark.parametrize("as_json", [True, False])
