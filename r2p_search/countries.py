@@ -9,9 +9,12 @@ states such as Yugoslavia). It lacks many names in daily use ("Ivory Coast", "Bu
 from __future__ import annotations
 
 import functools
+import importlib.util
+import json
 import re
 import unicodedata
 from dataclasses import dataclass
+from pathlib import Path
 
 # Names in common use that pycountry does not give, and codes the UN uses for bodies that are
 # not ISO countries. Reviewed by hand: each maps to exactly what a reader means by it.
@@ -95,37 +98,47 @@ def fold(text: str) -> str:
     return "".join(ch for ch in text if not unicodedata.combining(ch)).lower()
 
 
+@functools.cache
+def _records() -> dict[str, dict[str, str]]:
+    """pycountry's ISO 3166-1 records by alpha-3 code.
+
+    Read straight from the JSON file pycountry ships: importing pycountry itself costs a cold
+    question 20-50 ms (it imports importlib.metadata); finding the package runs none of its code.
+    """
+    spec = importlib.util.find_spec("pycountry")
+    for folder in (spec.submodule_search_locations or []) if spec else []:
+        path = Path(folder) / "databases" / "iso3166-1.json"
+        if path.is_file():
+            return {r["alpha_3"]: r for r in json.loads(path.read_text(encoding="utf-8"))["3166-1"]}
+    import pycountry  # a layout of the package this module does not know: ask it
+
+    return {c.alpha_3: dict(c._fields) for c in pycountry.countries}
+
+
 def names(code: str) -> list[str]:
     """English names of an alpha-3 code, the common one first; [] if unknown."""
     if code in _NOT_ISO:
         return [_NOT_ISO[code]]
-    import pycountry
-
-    country = pycountry.countries.get(alpha_3=code)
-    if country is None:
+    record = _records().get(code)
+    if record is None:
         return []
-    found = [getattr(country, "common_name", None), country.name, getattr(country, "official_name", None)]
+    found = [record.get("common_name"), record.get("name"), record.get("official_name")]
     return list(dict.fromkeys(n for n in found if n))
 
 
 @functools.cache
 def _table() -> dict[str, tuple[str, ...]]:
     """Every known name (folded) -> codes."""
-    import pycountry
-
     table: dict[str, tuple[str, ...]] = {}
-    for country in pycountry.countries:
-        for name in (
-            country.name,
-            getattr(country, "common_name", None),
-            getattr(country, "official_name", None),
-        ):
+    for code, record in _records().items():
+        for field in ("name", "common_name", "official_name"):
+            name = record.get(field)
             if name:
-                table.setdefault(fold(name), (country.alpha_3,))
+                table.setdefault(fold(name), (code,))
                 # "Korea, Republic of" is also said "Republic of Korea".
                 if ", " in name:
                     head, tail = name.split(", ", 1)
-                    table.setdefault(fold(f"{tail} {head}"), (country.alpha_3,))
+                    table.setdefault(fold(f"{tail} {head}"), (code,))
     table.update(ALIASES)
     return table
 
@@ -144,19 +157,24 @@ def resolve(value: str) -> tuple[str, ...]:
     if found:
         return found
     if len(text) == 2 and text.isalpha():
-        import pycountry
-
-        country = pycountry.countries.get(alpha_2=upper)
-        if country is not None:
-            return (country.alpha_3,)
+        for code, record in _records().items():
+            if record.get("alpha_2") == upper:
+                return (code,)
     return ()
 
 
+_WORD = re.compile(r"\w+")
+
+
 @functools.cache
-def _pattern() -> re.Pattern[str]:
-    # Longest names first, so "South Sudan" wins over "Sudan" and "Niger" never matches "Nigeria".
-    keys = sorted(_table(), key=len, reverse=True)
-    return re.compile(r"(?<![\w-])(?:" + "|".join(re.escape(k) for k in keys) + r")(?![\w-])")
+def _by_first_word() -> dict[str, list[str]]:
+    """Names keyed by their first word, longest first: "South Sudan" is tried before "South"."""
+    index: dict[str, list[str]] = {}
+    for key in sorted(_table(), key=len, reverse=True):
+        first = _WORD.match(key)
+        if first is not None:  # every name starts with a letter
+            index.setdefault(first.group(0), []).append(key)
+    return index
 
 
 def mentions(text: str) -> list[Mention]:
@@ -168,11 +186,25 @@ def mentions(text: str) -> list[Mention]:
     folded = fold(text)
     if len(folded) != len(text):
         folded = text.lower()
+    index = _by_first_word()
     found = []
-    for match in _pattern().finditer(folded):
-        surface = text[match.start() : match.end()]
-        key = match.group(0)
-        if key in _CAPITALS_ONLY and surface != surface.upper():
+    resume = 0  # names do not overlap: the next one starts after the last one ends
+    for word in _WORD.finditer(folded):
+        start = word.start()
+        if start < resume or (start and folded[start - 1] == "-"):
             continue
-        found.append(Mention(_table()[key], match.start(), match.end(), surface))
+        for key in index.get(word.group(0), ()):
+            end = start + len(key)
+            if folded.startswith(key, start) and not _joined(folded, end):
+                surface = text[start:end]
+                if key in _CAPITALS_ONLY and surface != surface.upper():
+                    continue
+                found.append(Mention(_table()[key], start, end, surface))
+                resume = end
+                break
     return found
+
+
+def _joined(text: str, end: int) -> bool:
+    """Whether the name ending at `end` runs on into a longer word ("Niger" in "Nigeria")."""
+    return end < len(text) and (text[end].isalnum() or text[end] in "_-")
