@@ -426,12 +426,8 @@ def _prepare(
 
 
 def _embed(prepared: list[_Prepared], embedder: Embedder, progress: ProgressFactory) -> dict[str, np.ndarray]:
-    """Each document's passages, embedded apart from other documents'.
-
-    The int8 model quantises activations per batch, so a vector depends on its batch-mates:
-    keeping batches within one document makes a passage's vector the same whichever other
-    files changed, and an incremental build identical to a full one.
-    """
+    """Each document's passages, by document (the embedder runs every passage on its own, so a
+    vector never depends on which other files changed: incremental builds equal full ones)."""
     total = sum(len(item.passages) for item in prepared)
     vectors: dict[str, np.ndarray] = {}
     with progress("Embedding", total) as advance:
