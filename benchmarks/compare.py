@@ -45,11 +45,11 @@ print(json.dumps({"ms": latencies, "rss_kb": resource.getrusage(resource.RUSAGE_
 """
 
 
-def run(cmd: list[str]) -> tuple[float, str, int]:
+def run(cmd: list[str], env: dict[str, str] | None = None) -> tuple[float, str, int]:
     """Wall seconds, stdout and peak RSS (KB) of one command."""
     start = time.perf_counter()
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        proc = subprocess.Popen(cmd, stdout=out, stderr=err, env=ENV)
+        proc = subprocess.Popen(cmd, stdout=out, stderr=err, env=env or ENV)
         _, status, usage = os.wait4(proc.pid, 0)
         elapsed = time.perf_counter() - start
         out.seek(0)
@@ -113,17 +113,23 @@ def main() -> None:
                 if args.no_naive
                 else run([sys.executable, str(HERE / "naive.py"), "index", str(corpus), str(naive_dir)])
             )
-            built = run([*cli, "index", "--corpus", str(corpus), "--index", str(ours), "--json"])
+            # First build on a machine: the model is exported to ONNX (about 10 s) and kept in the
+            # cache, here a fresh one; every later index copies it from there.
+            cached = ENV | {"R2P_CACHE": str(work / "cache")}
+            first = run([*cli, "index", "--corpus", str(corpus), "--index", str(work / "first")], cached)
+            shutil.rmtree(work / "first")
+            built = run([*cli, "index", "--corpus", str(corpus), "--index", str(ours), "--json"], cached)
             report = json.loads(built[1])
             naive_n = int(naive[1].strip().splitlines()[-1])
             rows += [
                 ("passages", f"{naive_n}", f"{report['passages']}"),
-                ("index: wall time", f"{naive[0]:.1f} s", f"{built[0]:.1f} s"),
+                ("index: wall time, model export kept", f"{naive[0]:.1f} s", f"{built[0]:.1f} s"),
                 (
                     "index: passages/s",
                     f"{naive_n / max(naive[0], 1e-9):.0f}",
                     f"{report['passages'] / built[0]:.0f}",
                 ),
+                ("index: first on a machine, with export", f"{naive[0]:.1f} s", f"{first[0]:.1f} s"),
                 ("index: peak RSS", f"{naive[2] / 1024:.0f} MB", f"{built[2] / 1024:.0f} MB"),
                 (
                     "index size on disk",
@@ -131,13 +137,13 @@ def main() -> None:
                     f"{size_mb(ours):.0f} MB",
                 ),
             ]
-            noop = run([*cli, "index", "--corpus", str(corpus), "--index", str(ours)])
+            noop = run([*cli, "index", "--corpus", str(corpus), "--index", str(ours)], cached)
             edited = sorted(corpus.rglob("*.txt"))[len(list(corpus.rglob("*.txt"))) // 2]
             edited.write_text(
                 edited.read_text(encoding="utf-8-sig")
                 + "\n\nA closing paragraph added for the benchmark, about the protection of civilians.\n"
             )
-            one = run([*cli, "index", "--corpus", str(corpus), "--index", str(ours)])
+            one = run([*cli, "index", "--corpus", str(corpus), "--index", str(ours)], cached)
             rows += [
                 ("re-index, nothing changed", f"{naive[0]:.1f} s (full rebuild)", f"{noop[0]:.2f} s"),
                 ("re-index, one speech edited", f"{naive[0]:.1f} s (full rebuild)", f"{one[0]:.2f} s"),

@@ -36,6 +36,15 @@ def default_index() -> Path:
     return Path(os.environ.get("R2P_INDEX", "index"))
 
 
+def cache_dir() -> Path | None:
+    """Where exported models are kept between indexes; None when R2P_CACHE is set empty."""
+    raw = os.environ.get("R2P_CACHE")
+    if raw is not None:
+        return Path(raw) if raw.strip() else None
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "r2p-search"
+
+
 def max_file_bytes() -> int:
     raw = os.environ.get("R2P_MAX_FILE_BYTES")
     if raw is None:

@@ -10,6 +10,7 @@ imports torch, and only when a model is exported.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
@@ -75,14 +76,21 @@ def source_key(location: str) -> str:
 
 
 def export(location: str, target: Path) -> Path:
-    """Write the ONNX files for the model at `location` into `target` (atomically); returns it."""
+    """Write the ONNX files for the model at `location` into `target` (atomically); returns it.
+
+    An export takes about 10 s (torch, tracing, quantising), so each one is also kept in the
+    user's cache (config.cache_dir) under the same key, and a new index copies it from there.
+    """
     if (target / META).exists():
         return target
     target.parent.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=".export-", dir=target.parent))
+    cached = _cached(target.name)
     try:
-        meta = _export(location, work)
-        (work / META).write_text(json.dumps(meta, indent=2))
+        if cached is None or not _copy_checked(cached, work):
+            meta = _export(location, work)
+            (work / META).write_text(json.dumps(meta, indent=2))
+            _keep(work, target.name)
         work.chmod(0o755)  # mkdtemp makes it private; the index folder is not
         try:
             os.replace(work, target)
@@ -92,6 +100,65 @@ def export(location: str, target: Path) -> Path:
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return target
+
+
+CHECKSUMS = "checksums.json"
+
+
+def _cached(key: str) -> Path | None:
+    from .config import cache_dir
+
+    root = cache_dir()
+    if root is None or not (root / "models" / key / CHECKSUMS).is_file():
+        return None
+    return root / "models" / key
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _copy_checked(cached: Path, work: Path) -> bool:
+    """Copy a cached export into `work`; False (and `work` emptied) if any file is not as kept."""
+    try:
+        sums = json.loads((cached / CHECKSUMS).read_text())
+        for name, expected in sums.items():
+            if Path(name).name != name:  # a checksum file that names paths elsewhere is not ours
+                raise ValueError(name)
+            shutil.copyfile(cached / name, work / name)
+            if _sha256(work / name) != expected:
+                raise ValueError(f"{name} changed in the cache")
+        return (work / META).is_file()
+    except (OSError, ValueError, AttributeError):
+        for entry in work.iterdir():
+            entry.unlink()
+        return False
+
+
+def _keep(work: Path, key: str) -> None:
+    """Best effort: a cache that cannot be written costs the next index an export, nothing else."""
+    from .config import cache_dir
+
+    root = cache_dir()
+    if root is None:
+        return
+    with contextlib.suppress(OSError):
+        (root / "models").mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=".keep-", dir=root / "models"))
+        try:
+            sums = {}
+            for path in sorted(work.iterdir()):
+                shutil.copyfile(path, staging / path.name)
+                sums[path.name] = _sha256(staging / path.name)
+            (staging / CHECKSUMS).write_text(json.dumps(sums, indent=2))
+            shutil.rmtree(root / "models" / key, ignore_errors=True)
+            os.replace(staging, root / "models" / key)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
 
 
 def _weights_beside(onnx: Any, graph: Path, weights: str) -> None:

@@ -18,6 +18,12 @@ settings.register_profile("ci", derandomize=True)
 if os.environ.get("CI"):
     settings.load_profile("ci")
 
+# Exported models are cached for the run in a folder of its own, never in the user's cache.
+if "R2P_CACHE" not in os.environ:
+    import tempfile
+
+    os.environ["R2P_CACHE"] = tempfile.mkdtemp(prefix="r2p-test-cache-")
+
 REPO = Path(__file__).resolve().parents[1]
 SHIPPED_CORPUS = REPO / "corpus"
 SEED = SHIPPED_CORPUS / "2011-09-23_sg_r2p_roundtable.txt"

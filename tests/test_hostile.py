@@ -45,7 +45,7 @@ class Run:
 
 
 def clean_env(cwd: Path, **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("R2P_")}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("R2P_") or k == "R2P_CACHE"}
     return env | {"R2P_CORPUS": str(cwd / "no-corpus"), "R2P_INDEX": str(cwd / "no-index")} | extra
 
 
