@@ -119,8 +119,22 @@ def _breaks_before(prev: str, line: str, layout: _Layout, blank: bool, furniture
     return False
 
 
+_HYPHENATED = re.compile(r"(\w+)-$")
+
+
+def _hyphenated(prev: str) -> re.Match[str] | None:
+    """The word before a hyphen that ends `prev`. Only the end is searched: a search of the whole
+    growing paragraph for each of its lines made splitting quadratic in paragraph length."""
+    if not prev.endswith("-"):
+        return None
+    match = _HYPHENATED.search(prev, max(0, len(prev) - 64))
+    if match and match.start() == max(0, len(prev) - 64) and len(prev) > 64:
+        return _HYPHENATED.search(prev)  # the word may start further back
+    return match
+
+
 def _join(prev: str, line: str, vocabulary: set[str]) -> str:
-    match = re.search(r"(\w+)-$", prev)
+    match = _hyphenated(prev)
     if match and line[:1].islower():
         head = match.group(1)
         tail = _WORD.match(line)
