@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import re
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -168,6 +169,7 @@ class Index:
         self._max_year: int | None = None
         self._matrix: np.ndarray | None = None
         self._rows: RowTable | None = None
+        self._worker: ThreadPoolExecutor | None = None  # runs BM25 beside the dense search
 
     @classmethod
     def open(
@@ -204,6 +206,8 @@ class Index:
 
     def close(self) -> None:
         _settle(self._embedder)
+        if self._worker is not None:
+            self._worker.shutdown(wait=True)
         self.store.close()
 
     def __enter__(self) -> Index:
@@ -271,11 +275,29 @@ class Index:
         cleaned = [clean_query(q) for q in queries]
         plans = [self.plan(q, scope, literal) for q in cleaned]
         texts = [plan.text for plan in plans]
+        # BM25 runs in SQLite, which lets go of the GIL: it proceeds on the other core while the
+        # question is embedded and the vectors scanned, so a short question waits for the slower
+        # of the two, not their sum (at 35 years each can take tens of milliseconds).
+        pending = [self._lexical_soon(plan, k, mode) for plan in plans]
         vectors = self.embedder.embed(texts) if mode != "lexical" else [None] * len(texts)
         return [
-            self._rank(plan.text, vector, k, mode, per_doc, explain, plan=plan)
-            for plan, vector in zip(plans, vectors, strict=True)
+            self._rank(plan.text, vector, k, mode, per_doc, explain, plan=plan, lexical_soon=soon)
+            for plan, vector, soon in zip(plans, vectors, pending, strict=True)
         ]
+
+    def _lexical_soon(self, plan: Plan, k: int, mode: str) -> Future[list[tuple[int, float]]] | None:
+        if not self._wants_lexical(plan.text, mode) or self.size == 0:
+            return None
+        if self._worker is None:
+            self._worker = ThreadPoolExecutor(1, thread_name_prefix="r2p-lexical")
+        return self._worker.submit(self._lexical, plan.text, self._pool_size(k), plan.scope)
+
+    def _wants_lexical(self, query: str, mode: str) -> bool:
+        # A plain question gets no lexical weight in hybrid mode: skip BM25 rather than compute and ignore it.
+        return mode == "lexical" or (mode == "hybrid" and self.fusion.weight(query) > 0)
+
+    def _pool_size(self, k: int) -> int:
+        return min(self.size, max(CANDIDATES, k * 5))
 
     def matrix(self) -> np.ndarray:
         """All stored vectors as float32, decoded once and kept: for scans of every passage."""
@@ -407,15 +429,17 @@ class Index:
         exclude: int | None = None,
         plan: Plan | None = None,
         collapse: bool = True,
+        lexical_soon: Future[list[tuple[int, float]]] | None = None,
     ) -> list[Hit]:
-        n = min(self.size, max(CANDIDATES, k * 5))
+        n = self._pool_size(k)
         if n == 0:
             return []
         scope = plan.scope if plan else None
         dense = self._dense(vector, n, scope) if vector is not None else []
-        # A plain question gets no lexical weight in hybrid mode: skip BM25 rather than compute and ignore it.
-        weighted = mode == "lexical" or (mode == "hybrid" and self.fusion.weight(query) > 0)
-        lexical = self._lexical(query, n, scope) if weighted else []
+        if lexical_soon is not None:
+            lexical = lexical_soon.result()
+        else:
+            lexical = self._lexical(query, n, scope) if self._wants_lexical(query, mode) else []
         favoured: set[int] = set()
         if plan and plan.favour:
             # The countries a question names: their passages join the candidates even when the
