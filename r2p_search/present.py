@@ -271,8 +271,14 @@ def render_timeline(console: Console, timeline: Timeline, width: int = 30) -> No
         console.print("[dim]No documents in scope.[/dim]")
         return
     label_width = min(24, max(len(b.label) for b in timeline.buckets[:60]))
-    for bucket in timeline.buckets if timeline.by == "year" else timeline.buckets[:40]:
-        filled = round(bucket.share * width)
+    shown = timeline.buckets if timeline.by == "year" else timeline.buckets[:40]
+    # Bars are scaled to the highest share, so a topic that 12% of speeches raise at its peak
+    # still shows its rise and fall instead of a column of one-character bars.
+    top = max(b.share for b in shown)
+    if top > 0:
+        console.print(f"[dim]bars: share of documents; a full bar is {top:.0%}[/dim]")
+    for bucket in shown:
+        filled = round(bucket.share / top * width) if top > 0 else 0
         bar = "█" * filled + "·" * (width - filled)
         line = Text.assemble(
             (f"{safe(bucket.label)[:label_width]:<{label_width}} ", "bold"),
