@@ -52,7 +52,7 @@ def reembed(index: Index) -> np.ndarray:
 
     encoder = load_embedder(store.manifest.model.name, models_dir=index.store.index_dir / MODELS)
     out = np.zeros((len(passages), store.vectors.d), dtype=np.float32)
-    # The build embeds each document on its own; so does this, so the vectors are the build's.
+    # Grouped by document as the build groups them (each passage is embedded on its own anyway).
     by_doc: dict[str, list[tuple[int, str]]] = {}
     for row, doc_id, text in passages:
         by_doc.setdefault(doc_id, []).append((row, embedding_input(label_of[doc_id], text)))
