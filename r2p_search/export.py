@@ -114,23 +114,17 @@ def _cached(key: str) -> Path | None:
     return root / "models" / key
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def _copy_checked(cached: Path, work: Path) -> bool:
     """Copy a cached export into `work`; False (and `work` emptied) if any file is not as kept."""
+    from .store import sha256_file
+
     try:
         sums = json.loads((cached / CHECKSUMS).read_text())
         for name, expected in sums.items():
             if Path(name).name != name:  # a checksum file that names paths elsewhere is not ours
                 raise ValueError(name)
             shutil.copyfile(cached / name, work / name)
-            if _sha256(work / name) != expected:
+            if sha256_file(work / name) != expected:
                 raise ValueError(f"{name} changed in the cache")
         return (work / META).is_file()
     except (OSError, ValueError, AttributeError):
@@ -148,12 +142,14 @@ def _keep(work: Path, key: str) -> None:
         return
     with contextlib.suppress(OSError):
         (root / "models").mkdir(parents=True, exist_ok=True)
+        from .store import sha256_file
+
         staging = Path(tempfile.mkdtemp(prefix=".keep-", dir=root / "models"))
         try:
             sums = {}
             for path in sorted(work.iterdir()):
                 shutil.copyfile(path, staging / path.name)
-                sums[path.name] = _sha256(staging / path.name)
+                sums[path.name] = sha256_file(staging / path.name)
             (staging / CHECKSUMS).write_text(json.dumps(sums, indent=2))
             shutil.rmtree(root / "models" / key, ignore_errors=True)
             os.replace(staging, root / "models" / key)
