@@ -62,31 +62,42 @@ def doc_id_for(source: str) -> str:
 
 def find_files(corpus: Path) -> list[SourceFile]:
     """All .txt and .md files under `corpus`, sorted, hidden folders and files left out."""
+    return _scan(corpus)[0]
+
+
+def _scan(corpus: Path) -> tuple[list[SourceFile], list[str]]:
+    """One walk of `corpus`: its documents, and the sources of its metadata.csv files."""
     if not corpus.exists():
         raise CorpusError(f"corpus folder not found: {corpus}")
     if not corpus.is_dir():
         raise CorpusError(f"corpus is not a folder: {corpus}")
     root = corpus.resolve()
-    found = [
-        SourceFile(path=path, source=path.relative_to(corpus).as_posix())
-        for path in _walk(corpus, root, _is_document)
-    ]
-    return sorted(found, key=lambda f: f.source)
+    documents: list[SourceFile] = []
+    csvs: list[str] = []
+    for path in _walk(corpus, root, lambda entry: _is_document(entry) or _is_metadata(entry)):
+        source = path.relative_to(corpus).as_posix()
+        if _is_metadata(path):
+            csvs.append(source)
+        else:
+            documents.append(SourceFile(path=path, source=source))
+    return sorted(documents, key=lambda f: f.source), csvs
 
 
 def find_corpus(corpus: Path) -> Corpus:
     """The documents under `corpus`, each with the fields its metadata.csv gives it."""
-    files = find_files(corpus)
-    csvs = [path.relative_to(corpus).as_posix() for path in _walk(corpus, corpus.resolve(), _is_metadata)]
+    files, csvs = _scan(corpus)
     if not csvs:
         return Corpus(files, [])
     metadata = read_csv_metadata(corpus, csvs)
     sources = {f.source for f in files}
-    unknown = sorted(s for s in metadata.rows if s not in sources)
     problems = list(metadata.problems)
-    if unknown:
-        listed = ", ".join(unknown[:5]) + (f" and {len(unknown) - 5} more" if len(unknown) > 5 else "")
-        problems.append((METADATA_CSV, f"metadata given for files not in the corpus: {listed}"))
+    unknown: dict[str, list[str]] = {}  # by the CSV that names them
+    for source, csv_source in sorted(metadata.named_by.items()):
+        if source not in sources:
+            unknown.setdefault(csv_source, []).append(source)
+    for csv_source, missing in sorted(unknown.items()):
+        listed = ", ".join(missing[:5]) + (f" and {len(missing) - 5} more" if len(missing) > 5 else "")
+        problems.append((csv_source, f"{csv_source}: metadata given for files not in the corpus: {listed}"))
     files = [SourceFile(f.path, f.source, metadata.rows.get(f.source, {})) for f in files]
     return Corpus(files, problems)
 

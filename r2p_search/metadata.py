@@ -45,6 +45,7 @@ class CsvMetadata:
 
     rows: dict[str, dict[str, Any]] = field(default_factory=dict)
     problems: list[tuple[str, str]] = field(default_factory=list)  # (csv source, reason)
+    named_by: dict[str, str] = field(default_factory=dict)  # document source -> the CSV naming it
 
 
 def normalise(raw: dict[str, Any], where: str) -> dict[str, Any]:
@@ -181,6 +182,7 @@ def _read_one(path: Path, csv_source: str, found: CsvMetadata) -> None:
                 found.problems.append((csv_source, str(exc)))
                 continue
             found.rows[source] = found.rows.get(source, {}) | fields
+            found.named_by[source] = csv_source
     except csv.Error as exc:
         raise BadFileError(f"{csv_source}: not valid CSV ({exc})") from None
 

@@ -114,13 +114,23 @@ def test_metadata_csv_problems_are_reported_and_the_rest_used(make_corpus: Calla
             "gone.txt,Peru,2010\n",
             "sub/metadata.csv": "name,year\nc.txt,2000\n",
             "sub/c.txt": BODY,
+            "deep/metadata.csv": "file,year\nd.txt,2001\nmissing.txt,2001\n",
+            "deep/d.txt": BODY,
         }
     )
     found = find_corpus(corpus)
     reasons = " | ".join(reason for _, reason in found.problems)
     assert "country 'Narnia' is not a known country" in reasons
     assert "'../x.txt' is outside the CSV's folder" in reasons
-    assert "files not in the corpus: gone.txt" in reasons
+    # A file named but absent is reported against the CSV that names it.
+    assert (
+        "metadata.csv",
+        "metadata.csv: metadata given for files not in the corpus: gone.txt",
+    ) in found.problems
+    assert (
+        "deep/metadata.csv",
+        "deep/metadata.csv: metadata given for files not in the corpus: deep/missing.txt",
+    ) in found.problems
     assert "sub/metadata.csv: needs a 'file' column" in reasons
     extra = {f.source: f.extra for f in found.files}
     assert extra["b.txt"]["country"] == "CHL" and extra["a.txt"] == {}
