@@ -20,9 +20,12 @@ if os.environ.get("CI"):
 
 # Exported models are cached for the run in a folder of its own, never in the user's cache.
 if "R2P_CACHE" not in os.environ:
+    import atexit
     import tempfile
 
     os.environ["R2P_CACHE"] = tempfile.mkdtemp(prefix="r2p-test-cache-")
+    # Each run leaves no exported model behind (about 150 MB).
+    atexit.register(shutil.rmtree, os.environ["R2P_CACHE"], True)
 
 REPO = Path(__file__).resolve().parents[1]
 SHIPPED_CORPUS = REPO / "corpus"
