@@ -286,7 +286,7 @@ class OnnxEmbedder:
         self._key: str | None = folder.name if folder is not None else None
         self._meta: dict[str, Any] | None = None
         self._session: Any = None
-        self._workers: Any = None  # queue of one-thread sessions, one per core, for many texts
+        self._workers: Any = None  # a queue of one-thread sessions, one per core, for many texts
         self._counter: Any = None
         self._encoder: Any = None
         self._lock = threading.Lock()
@@ -384,7 +384,7 @@ class OnnxEmbedder:
 
     def _load_session(self) -> Any:
         if self._session is None:
-            self._session = self._new_session(threads=min(os.cpu_count() or 1, 8))
+            self._session = self._new_session(threads=_cores())
             self._encoder = self._tokenizer(truncate=True)
         return self._session
 
@@ -403,16 +403,15 @@ class OnnxEmbedder:
         except Exception as exc:  # onnxruntime raises its own exception types
             raise ModelError(f"cannot load {path} ({str(exc)[:120]}); {_REBUILD}") from exc
 
-    def _worker_sessions(self) -> tuple[int, Any]:
+    def _worker_sessions(self) -> Any:
         import queue
 
         with self._lock:
             if self._workers is None:
-                count = min(os.cpu_count() or 1, 8)
                 workers: queue.Queue[Any] = queue.Queue()
-                for _ in range(count):
+                for _ in range(_cores()):
                     workers.put(self._new_session(threads=1))
-                self._workers = (count, workers)
+                self._workers = workers
         return self._workers
 
     def embed(self, texts: Sequence[str], progress: Progress | None = None) -> np.ndarray:
@@ -421,9 +420,10 @@ class OnnxEmbedder:
         One text at a time means no padding and nothing shared with other texts: the int8 model
         quantises its activations over the whole input, so in a batch a vector would depend on its
         batch-mates. Alone, a passage gets the same vector in any build, incremental or full. Many
-        texts run on one-thread sessions, one per core, side by side: measured on 2 cores, that is
-        faster (about 220 passages/s) than length-sorted batches of 8 or 16 on one two-thread
-        session (150-200), and one text on all cores is what a question needs.
+        texts run on one-thread sessions, one per core, side by side: measured on 2 cores
+        (benchmarks/encoder_throughput.py), that is faster (199 passages/s) than length-sorted
+        batches of 8-32 on one two-thread session (134-156); one text on all cores is what a
+        question needs.
         """
         import numpy as np
 
@@ -447,7 +447,7 @@ class OnnxEmbedder:
             return out
         from concurrent.futures import ThreadPoolExecutor
 
-        count, workers = self._worker_sessions()
+        workers = self._worker_sessions()
 
         def job(i: int) -> None:
             one = workers.get()
@@ -457,7 +457,7 @@ class OnnxEmbedder:
                 workers.put(one)
 
         reported = 0
-        with ThreadPoolExecutor(count) as pool:
+        with ThreadPoolExecutor(_cores()) as pool:
             # onnxruntime releases the GIL while it runs, so the threads use every core.
             for done, _ in enumerate(pool.map(job, range(len(texts))), 1):
                 if progress and (done - reported >= 64 or done == len(texts)):
@@ -470,3 +470,7 @@ class OnnxEmbedder:
 
 
 _REBUILD = "rebuild the index with: r2p-search index --full"
+
+
+def _cores() -> int:
+    return min(os.cpu_count() or 1, 8)

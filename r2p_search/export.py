@@ -21,6 +21,7 @@ import warnings
 from pathlib import Path
 from typing import Any
 
+from .config import cache_dir
 from .errors import ModelError
 
 FP32 = "model-fp32.onnx"
@@ -105,26 +106,36 @@ def export(location: str, target: Path) -> Path:
 CHECKSUMS = "checksums.json"
 
 
-def _cached(key: str) -> Path | None:
-    from .config import cache_dir
-
+def _cache_models() -> Path | None:
     root = cache_dir()
-    if root is None or not (root / "models" / key / CHECKSUMS).is_file():
+    return None if root is None else root / "models"
+
+
+def _cached(key: str) -> Path | None:
+    models = _cache_models()
+    if models is None or not (models / key / CHECKSUMS).is_file():
         return None
-    return root / "models" / key
+    return models / key
+
+
+def _copy_hashed(source: Path, target: Path) -> str:
+    """Copy `source` to `target` in one pass; the sha256 of what was written."""
+    digest = hashlib.sha256()
+    with open(source, "rb") as src, open(target, "wb") as dst:
+        for block in iter(lambda: src.read(1 << 20), b""):
+            digest.update(block)
+            dst.write(block)
+    return digest.hexdigest()
 
 
 def _copy_checked(cached: Path, work: Path) -> bool:
     """Copy a cached export into `work`; False (and `work` emptied) if any file is not as kept."""
-    from .store import sha256_file
-
     try:
         sums = json.loads((cached / CHECKSUMS).read_text())
         for name, expected in sums.items():
             if Path(name).name != name:  # a checksum file that names paths elsewhere is not ours
                 raise ValueError(name)
-            shutil.copyfile(cached / name, work / name)
-            if sha256_file(work / name) != expected:
+            if _copy_hashed(cached / name, work / name) != expected:
                 raise ValueError(f"{name} changed in the cache")
         return (work / META).is_file()
     except (OSError, ValueError, AttributeError):
@@ -135,24 +146,17 @@ def _copy_checked(cached: Path, work: Path) -> bool:
 
 def _keep(work: Path, key: str) -> None:
     """Best effort: a cache that cannot be written costs the next index an export, nothing else."""
-    from .config import cache_dir
-
-    root = cache_dir()
-    if root is None:
+    models = _cache_models()
+    if models is None:
         return
     with contextlib.suppress(OSError):
-        (root / "models").mkdir(parents=True, exist_ok=True)
-        from .store import sha256_file
-
-        staging = Path(tempfile.mkdtemp(prefix=".keep-", dir=root / "models"))
+        models.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=".keep-", dir=models))
         try:
-            sums = {}
-            for path in sorted(work.iterdir()):
-                shutil.copyfile(path, staging / path.name)
-                sums[path.name] = sha256_file(staging / path.name)
+            sums = {path.name: _copy_hashed(path, staging / path.name) for path in sorted(work.iterdir())}
             (staging / CHECKSUMS).write_text(json.dumps(sums, indent=2))
-            shutil.rmtree(root / "models" / key, ignore_errors=True)
-            os.replace(staging, root / "models" / key)
+            shutil.rmtree(models / key, ignore_errors=True)
+            os.replace(staging, models / key)
         finally:
             shutil.rmtree(staging, ignore_errors=True)
 

@@ -127,8 +127,9 @@ def _hyphenated(prev: str) -> re.Match[str] | None:
     growing paragraph for each of its lines made splitting quadratic in paragraph length."""
     if not prev.endswith("-"):
         return None
-    match = _HYPHENATED.search(prev, max(0, len(prev) - 64))
-    if match and match.start() == max(0, len(prev) - 64) and len(prev) > 64:
+    tail = max(0, len(prev) - 64)
+    match = _HYPHENATED.search(prev, tail)
+    if match and tail and match.start() == tail:
         return _HYPHENATED.search(prev)  # the word may start further back
     return match
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import re
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -17,6 +16,8 @@ from .query import Scope, Understood, understand
 from .store import MODELS, REBUILD_HINT, ModelInfo, Store, StoredPassage, check_artifacts, read_manifest
 
 if TYPE_CHECKING:
+    from concurrent.futures import Future, ThreadPoolExecutor
+
     import numpy as np
 
 MAX_QUERY_CHARS = 2000
@@ -289,6 +290,8 @@ class Index:
         if not self._wants_lexical(plan.text, mode) or self.size == 0:
             return None
         if self._worker is None:
+            from concurrent.futures import ThreadPoolExecutor  # only questions that use BM25 pay for it
+
             self._worker = ThreadPoolExecutor(1, thread_name_prefix="r2p-lexical")
         return self._worker.submit(self._lexical, plan.text, self._pool_size(k), plan.scope)
 

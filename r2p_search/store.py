@@ -618,7 +618,7 @@ def artifact_record(index_dir: Path, paths: Iterable[Path]) -> dict[str, dict[st
         stat = path.stat()
         record[path.relative_to(index_dir).as_posix()] = {
             "size": stat.st_size,
-            "sha256": sha256_file(path),
+            "sha256": _sha256_file(path),
             "mtime_ns": stat.st_mtime_ns,
         }
     return record
@@ -660,7 +660,7 @@ def check_artifact(index_dir: Path, name: str, record: dict[str, Any], full: boo
             f"{REBUILD_HINT}"
         )
     touched = full or stat.st_mtime_ns != record.get("mtime_ns")
-    if touched and sha256_file(path) != record.get("sha256"):
+    if touched and _sha256_file(path) != record.get("sha256"):
         raise IndexCorruptError(
             f"index file {path} does not match its checksum (damaged, or from another build); {REBUILD_HINT}"
         )
@@ -690,7 +690,7 @@ def _manifest_or_none(index_dir: Path) -> Manifest | None:
         return None
 
 
-def sha256_file(path: Path) -> str:
+def _sha256_file(path: Path) -> str:
     digest = hashlib.sha256()
     with open(path, "rb") as fh:
         for block in iter(lambda: fh.read(1 << 20), b""):
