@@ -25,6 +25,9 @@ _NOT_EVENT = (
     r"NPT|Review|Forum|Compact|Strategy)\b)"
 )
 
+# "At the 2017 debate": a year named with "the" is a time only before one of these words.
+_TIME_NOUN = r"(?:General\s+Debate|General\s+Assembly|debate|session|speech|address|statement)\b"
+
 
 @dataclass(frozen=True)
 class Scope:
@@ -128,12 +131,12 @@ _SPANS: list[tuple[re.Pattern[str], str]] = [
         "session",
     ),
     (
-        re.compile(
-            rf"\b(?:in|during|at|of|for)\s+(?:the\s+)?{_YEAR}(?:\s+(?:General\s+Debate|debate|session))?\b{_NOT_EVENT}",
-            re.I,
-        ),
+        re.compile(rf"\b(?:in|during|at|of|for)\s+the\s+{_YEAR}\s+{_TIME_NOUN}", re.I),
         "year",
     ),
+    # Without "the": "in 2011". With it, only a debate or session is a time: "during the 1994
+    # genocide" and "after the 2010 earthquake" name events, which stay in the text.
+    (re.compile(rf"\b(?:in|during|at|of|for)\s+{_YEAR}\b{_NOT_EVENT}", re.I), "year"),
     (re.compile(rf"(?<![\w/-]){_YEAR}(?![\w/-]){_NOT_EVENT}"), "bare"),
 ]
 
