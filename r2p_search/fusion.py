@@ -85,8 +85,14 @@ def lexical_weight_for(query: str, base: float, boost: float, name_boost: float 
     `base + name_boost`; a question of ten plain words is matched by its meaning and gets `base`.
     """
     words = query.split()
-    if len(words) <= 3 or any(_SYMBOLISH.search(w) for w in words):
+    if is_short(query):
         return base + boost
     if any(_NAME.match(w) for w in words[1:]):
         return base + name_boost
     return base
+
+
+def is_short(query: str) -> bool:
+    """A query of names, symbols or a few keywords, matched by its exact form."""
+    words = query.split()
+    return len(words) <= 3 or any(_SYMBOLISH.search(w) for w in words)

@@ -75,11 +75,15 @@ class Understood:
 
     query: str
     rest: str  # the question with its year phrases removed: what the semantic match is about
-    scope: Scope = field(default_factory=Scope)
+    scope: Scope = field(default_factory=Scope)  # its countries are the ones named as speakers
     phrases: tuple[str, ...] = ()
+    topics: tuple[str, ...] = ()  # countries named as what is spoken of: "over Libya", "about Syria"
 
     def describe(self) -> str:
-        return self.scope.describe()
+        parts = [self.scope.describe()] if self.scope else []
+        if self.topics:
+            parts.append("about: " + Scope(self.topics).describe().removeprefix("country: "))
+        return "; ".join(parts)
 
 
 def scope_from_options(
@@ -180,11 +184,42 @@ def understand(query: str, max_year: int | None = None) -> Understood:
     if not phrases:
         scope_years = (None, None)
     codes: list[str] = []
+    topics: list[str] = []
+    previous: tuple[int, bool] | None = None  # where the last name ended, and whether it was a topic
     for mention in mentions(rest):
         phrases.append(mention.text)
-        codes.extend(c for c in mention.codes if c not in codes)
+        topic = _spoken_of(rest, mention.start, mention.end, previous)
+        role = topics if topic else codes
+        role.extend(c for c in mention.codes if c not in role)
+        previous = (mention.end, topic)
+    topics = [c for c in topics if c not in codes]
     rest = " ".join(rest.split()).strip(" ,;")
-    return Understood(query, rest or query, Scope(tuple(codes), *scope_years), tuple(phrases))
+    return Understood(query, rest or query, Scope(tuple(codes), *scope_years), tuple(phrases), tuple(topics))
+
+
+# Words before a country that make it what the question is about, not who spoke: "who invoked
+# R2P over Libya", "what about Syria", "the war in Syria", "the people of Myanmar".
+_TOPIC_BEFORE = re.compile(
+    r"\b(?:about|over|on|upon|in|into|inside|within|against|concerning|regarding|toward|towards|"
+    r"to|for|from|of|with|by|across|at|throughout|between)\s+(?:the\s+)?$",
+    re.I,
+)
+_LIST_BEFORE = re.compile(r"^\s*(?:,|and|or|,\s*and|,\s*or)\s+(?:the\s+)?$", re.I)
+# A country's name inside a longer one: "the South China Sea", "the Sudan People's Liberation Army".
+_LONGER_NAME = re.compile(r"\s+(?:Sea|Ocean|Gulf|Peninsula|Basin|River|Lake|Strait|Straits|People's)\b")
+
+
+def _spoken_of(text: str, start: int, end: int, previous: tuple[int, bool] | None) -> bool:
+    """Whether the country named at text[start:end] is what the question is about, not its speaker.
+
+    A name in a list takes the role of the name before it: in "did Canada and Chile say" both
+    spoke, in "about Syria and Libya" both are spoken of.
+    """
+    if _LONGER_NAME.match(text, end):
+        return True
+    if previous is not None and _LIST_BEFORE.match(text[previous[0] : start]):
+        return previous[1]
+    return _TOPIC_BEFORE.search(text[:start]) is not None
 
 
 def _event_year(text: str, match: re.Match[str]) -> bool:

@@ -36,6 +36,11 @@ EMBED_REST = True
 """Embed the question without the year phrases it was scoped by ("in 2012")."""
 """How deep each retriever looks before fusion, collapsing and --per-doc pick the final k."""
 
+YEAR_PRIOR = 0.0
+DOC_PRIOR = 0.0
+PRIOR_DEPTH = 50
+PRIOR_K = 10
+
 DUPLICATE_COSINE = 0.97
 """Passages at least this similar to a better-ranked one are collapsed into it."""
 
@@ -53,9 +58,15 @@ class Fusion:
     lexical_weight: float = 0.0  # for every query
     symbol_boost: float = 0.5  # added for short or symbol-like queries
     name_boost: float = 0.0  # added for longer questions that name someone or somewhere
+    short_method: str | None = None  # how short or symbol-like queries are fused, if not by `method`
 
     def weight(self, query: str) -> float:
+        if self.short_method and fusion.is_short(query):
+            return self.symbol_boost
         return fusion.lexical_weight_for(query, self.lexical_weight, self.symbol_boost, self.name_boost)
+
+    def method_for(self, query: str) -> str:
+        return self.short_method if self.short_method and fusion.is_short(query) else self.method
 
     def rank(
         self,
@@ -65,7 +76,7 @@ class Fusion:
         dense_of: dict[int, float],
     ) -> list[Candidate]:
         weight = self.weight(query)
-        if self.method == "rrf":
+        if self.method_for(query) == "rrf":
             return fusion.rrf(dense, lexical, weight)
         return fusion.linear(dense, lexical, weight, dense_of)
 
@@ -373,7 +384,9 @@ class Index:
                 hard = scoped
                 text = understood.rest if EMBED_REST else query
             else:
-                understood = Understood(query, query, Scope(said.countries), understood.phrases)
+                understood = Understood(
+                    query, query, Scope(said.countries), understood.phrases, understood.topics
+                )
         favour = () if scope.countries else said.countries
         return Plan(text, hard, favour, understood)
 
@@ -464,6 +477,8 @@ class Index:
                 cosines = self.store.vectors_at(missing) @ vector
                 dense_of = {r: float(c) for r, c in zip(missing, cosines, strict=True)}
             ranked = self.fusion.rank(query, dense, lexical, dense_of)
+        if (YEAR_PRIOR or DOC_PRIOR) and mode != "lexical" and not (plan and plan.scope.years_text()):
+            ranked = self._priors(ranked)
         if favoured and COUNTRY_BOOST:
             for candidate in ranked:
                 if candidate.row in favoured:
@@ -471,6 +486,33 @@ class Index:
             ranked.sort(key=lambda c: (-c.score, c.row))
         ranked = [c for c in ranked if c.row != exclude]
         return self._hits_from(self._select(ranked, k, per_doc, collapse), explain)
+
+    def _priors(self, ranked: list[Candidate]) -> list[Candidate]:
+        import numpy as np
+
+        table = self.row_table()
+        top = ranked[:PRIOR_DEPTH]
+        rows = np.array([c.row for c in top], dtype=np.int64)
+        weights = 1.0 / (np.arange(len(top)) + PRIOR_K)
+        if YEAR_PRIOR:
+            years = table.year[rows]
+            mass = np.bincount(years[years >= 0], weights[years >= 0], minlength=len(table.year_labels))
+            if mass.max() > 0:
+                mass = mass / mass.max()
+                for c in ranked:
+                    y = table.year[c.row]
+                    if y >= 0:
+                        c.score += YEAR_PRIOR * float(mass[y])
+        if DOC_PRIOR:
+            docs = table.doc[rows]
+            doc_mass: dict[int, float] = {}
+            for d, w in zip(docs.tolist(), weights.tolist(), strict=True):
+                doc_mass[d] = doc_mass.get(d, 0.0) + w
+            best = max(doc_mass.values())
+            for c in ranked:
+                c.score += DOC_PRIOR * doc_mass.get(int(table.doc[c.row]), 0.0) / best
+        ranked.sort(key=lambda c: (-c.score, c.row))
+        return ranked
 
     def _select(
         self, ranked: list[Candidate], k: int, per_doc: int | None, collapse: bool = True
@@ -605,12 +647,16 @@ class Plan:
         parts = [self.scope.describe()] if self.scope else []
         if self.favour:
             parts.append(Scope(self.favour).describe() + " (favoured)")
+        if self.understood.topics:
+            # Not favoured: passages about Libya come from every country, not from Libya's speeches.
+            parts.append("about: " + Scope(self.understood.topics).describe().removeprefix("country: "))
         return "; ".join(parts)
 
     def to_json(self) -> dict[str, Any]:
         return {
             "countries": list(self.scope.countries),
             "favoured_countries": list(self.favour),
+            "countries_spoken_of": list(self.understood.topics),
             "year_from": self.scope.year_from,
             "year_to": self.scope.year_to,
             "docs": list(self.scope.docs),

@@ -103,8 +103,8 @@ def test_mentions_prefer_the_longest_name_and_need_capitals_for_us() -> None:
             "which government warned of rising seas?",
         ),
         ("since 2011, how has the Ivory Coast spoken of reconciliation", ("CIV",), (2011, None), None),
-        ("between 2008 and 2010 who talked about Burma", ("MMR",), (2008, 2010), None),
-        ("debates in the 1990s on Rwanda", ("RWA",), (1990, 1999), None),
+        ("between 2008 and 2010 who talked of reconciliation, Burma", ("MMR",), (2008, 2010), None),
+        ("debates in the 1990s: Rwanda", ("RWA",), (1990, 1999), None),
         ("at the 66th session, what did Brazil propose", ("BRA",), (2011, 2011), None),
         ("the 2005 World Summit commitment to protect", (), (None, None), None),
         ("the 2030 Agenda for Sustainable Development", (), (None, None), None),
@@ -124,6 +124,25 @@ def test_questions_are_understood(
     assert (understood.scope.year_from, understood.scope.year_to) == years
     if rest is not None:
         assert understood.rest == rest
+
+
+@pytest.mark.parametrize(
+    ("question", "speakers", "spoken_of"),
+    [
+        ("who invoked R2P over Libya?", (), ("LBY",)),
+        ("what about Syria", (), ("SYR",)),
+        ("What did France say about Syria and Libya?", ("FRA",), ("SYR", "LBY")),
+        ("did Canada and Chile speak on famine in Somalia", ("CAN", "CHL"), ("SOM",)),
+        ("what did Vietnam urge on the South China Sea", ("VNM",), ("CHN",)),
+        ("Russia on Ukraine", ("RUS",), ("UKR",)),
+        ("Libya resolution 1973", ("LBY",), ()),
+    ],
+)
+def test_countries_spoken_of_are_told_from_countries_that_speak(
+    question: str, speakers: tuple[str, ...], spoken_of: tuple[str, ...]
+) -> None:
+    understood = understand(question, max_year=2024)
+    assert (understood.scope.countries, understood.topics) == (speakers, spoken_of)
 
 
 def test_options_build_a_scope_and_refuse_nonsense() -> None:
@@ -161,6 +180,10 @@ def test_years_named_in_a_question_scope_the_search_and_countries_are_favoured(i
         assert {h.meta["year"] for h in literal} != {2012}
         favoured = index.search("what did Chile say about debt relief", k=1)
         assert favoured[0].meta["country"] == "CHL"
+        # Myanmar is spoken of here, not speaking: its own speech is not lifted.
+        plan = index.plan("what did Chile say in 2019 about debt relief for Myanmar")
+        assert (plan.favour, plan.understood.topics) == (("CHL",), ("MMR",))
+        assert plan.describe() == "year: 2019; country: Chile (favoured); about: Myanmar"
         # A year with no documents does not empty the answer.
         assert index.search("in 1850, debt relief", k=3)
 
