@@ -365,11 +365,14 @@ class Store:
         within, params = ("", [])
         if scope:
             sql, params = self.scope_sql(scope)
-            within = f" AND rowid IN ({sql})"
+            within = f" WHERE row IN ({sql})"
         try:
+            # Matches first, then the scope: given "rowid IN (...)" beside MATCH, SQLite probes the
+            # full-text index once per row in scope, 100 times slower for a year at 35 years.
             cur = self.db.execute(
-                f"SELECT rowid, -bm25(passages_fts, {weights}) AS score FROM passages_fts "
-                f"WHERE passages_fts MATCH ?{within} ORDER BY score DESC LIMIT ?",
+                f"WITH hits AS MATERIALIZED (SELECT rowid AS row, -bm25(passages_fts, {weights}) AS score "
+                f"FROM passages_fts WHERE passages_fts MATCH ?) "
+                f"SELECT row, score FROM hits{within} ORDER BY score DESC LIMIT ?",
                 (match, *params, limit),
             )
             return [(int(r), float(score)) for r, score in cur]
