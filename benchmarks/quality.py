@@ -20,8 +20,9 @@ from pathlib import Path
 
 from r2p_search.embedding import load_embedder
 from r2p_search.evaluate import EvalQuery, Summary, evaluate, load_queries
+from r2p_search.fusion import Fusion
 from r2p_search.indexer import build_index, default_pipeline
-from r2p_search.search import Fusion, Hit, Index
+from r2p_search.search import Hit, Index
 from r2p_search.store import Pipeline
 
 HERE = Path(__file__).resolve().parent
@@ -46,26 +47,11 @@ VARIANTS = {  # passage tokens, document label, encoder ("st": sentence-transfor
     "128-ctx-onnx": (128, True, "onnx"),  # the default: int8 ONNX passages, full-precision queries
 }
 FUSIONS = {
-    "default": Fusion(),
-    "lin-0+.35": Fusion("linear", 0.0, 0.35),
-    "lin-0+.5": Fusion("linear", 0.0, 0.5),
-    "lin-0+.75": Fusion("linear", 0.0, 0.75),
-    "lin-0+.25+.1": Fusion("linear", 0.0, 0.25, 0.1),
-    "lin-0+.25+.05": Fusion("linear", 0.0, 0.25, 0.05),
-    "lin-.03+.25+.1": Fusion("linear", 0.03, 0.25, 0.1),
-    "lin-.03+.25": Fusion("linear", 0.03, 0.25, 0.0),
-    "rrf-.2+.8+.3": Fusion("rrf", 0.2, 0.8, 0.3),
-    "linear-0+0.25": Fusion("linear", 0.0, 0.25),
-    "linear-0.03+0.2": Fusion("linear", 0.03, 0.2),
-    "linear-0.05+0.3": Fusion("linear", 0.05, 0.3),
-    "linear-0.05": Fusion("linear", 0.05, 0.2),
-    "linear-0.1": Fusion("linear", 0.1, 0.2),
-    "linear-0.2": Fusion("linear", 0.2, 0.2),
-    "linear-0.1-flat": Fusion("linear", 0.1, 0.0),
-    "linear-0.2-flat": Fusion("linear", 0.2, 0.0),
-    "rrf-1.0": Fusion("rrf", 1.0, 0.0),
-    "rrf-0.5": Fusion("rrf", 0.5, 0.5),
-    "rrf-0.3": Fusion("rrf", 0.3, 0.7),
+    "default": Fusion(),  # questions: RRF, lexical vote 0.3; short queries: cosine + 0.5 BM25
+    "questions-dense": Fusion("linear", 0.0),  # the previous default: BM25 for short queries only
+    "questions-rrf-.2": Fusion("rrf", 0.2),
+    "questions-rrf-.5": Fusion("rrf", 0.5),
+    "rrf-1.0": Fusion("rrf", 1.0, "rrf", 1.0),  # plain equal-weight RRF for every query
 }
 
 

@@ -8,10 +8,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from . import fusion
 from .embedding import Embedder, OnnxEmbedder, canonical_model_name, load_embedder
 from .errors import IndexCorruptError, ModelError, PassageNotFoundError, QueryError
-from .fusion import Candidate
+from .fusion import Candidate, Fusion
 from .query import Scope, Understood, understand
 from .store import MODELS, REBUILD_HINT, ModelInfo, Store, StoredPassage, check_artifacts, read_manifest
 
@@ -30,55 +29,15 @@ QUERY_PRECISION = "fp32"
 
 CANDIDATES = 200
 MAX_CONTEXT = 1_000_000
+"""How deep each retriever looks before fusion, collapsing and --per-doc pick the final k."""
 COUNTRY_BOOST = 0.1
-"""Added to the fused score of passages from a country the question names (cosine scale)."""
+"""Added to the score of passages from a country the question names as speaker, on the cosine
+scale of dense search and of short queries; reciprocal-rank fusion puts those passages first."""
 EMBED_REST = True
 """Embed the question without the year phrases it was scoped by ("in 2012")."""
-"""How deep each retriever looks before fusion, collapsing and --per-doc pick the final k."""
-
-YEAR_PRIOR = 0.0
-DOC_PRIOR = 0.0
-PRIOR_DEPTH = 50
-PRIOR_K = 10
 
 DUPLICATE_COSINE = 0.97
 """Passages at least this similar to a better-ranked one are collapsed into it."""
-
-
-@dataclass(frozen=True)
-class Fusion:
-    """How hybrid mode weighs the two rankings; the defaults are the measured best.
-
-    On the development questions (benchmarks/quality.py), plain questions lose accuracy from
-    any lexical weight, while names, symbols and keyword queries gain a lot from it: so the
-    lexical side counts only for short or symbol-like queries.
-    """
-
-    method: str = "linear"  # "linear" (cosine + weighted BM25) or "rrf"
-    lexical_weight: float = 0.0  # for every query
-    symbol_boost: float = 0.5  # added for short or symbol-like queries
-    name_boost: float = 0.0  # added for longer questions that name someone or somewhere
-    short_method: str | None = None  # how short or symbol-like queries are fused, if not by `method`
-
-    def weight(self, query: str) -> float:
-        if self.short_method and fusion.is_short(query):
-            return self.symbol_boost
-        return fusion.lexical_weight_for(query, self.lexical_weight, self.symbol_boost, self.name_boost)
-
-    def method_for(self, query: str) -> str:
-        return self.short_method if self.short_method and fusion.is_short(query) else self.method
-
-    def rank(
-        self,
-        query: str,
-        dense: list[tuple[int, float]],
-        lexical: list[tuple[int, float]],
-        dense_of: dict[int, float],
-    ) -> list[Candidate]:
-        weight = self.weight(query)
-        if self.method_for(query) == "rrf":
-            return fusion.rrf(dense, lexical, weight)
-        return fusion.linear(dense, lexical, weight, dense_of)
 
 
 DEFAULT_FUSION = Fusion()
@@ -308,7 +267,7 @@ class Index:
 
     def _wants_lexical(self, query: str, mode: str) -> bool:
         # A plain question gets no lexical weight in hybrid mode: skip BM25 rather than compute and ignore it.
-        return mode == "lexical" or (mode == "hybrid" and self.fusion.weight(query) > 0)
+        return mode == "lexical" or (mode == "hybrid" and self.fusion.rule(query)[1] > 0)
 
     def _pool_size(self, k: int) -> int:
         return min(self.size, max(CANDIDATES, k * 5))
@@ -477,42 +436,16 @@ class Index:
                 cosines = self.store.vectors_at(missing) @ vector
                 dense_of = {r: float(c) for r, c in zip(missing, cosines, strict=True)}
             ranked = self.fusion.rank(query, dense, lexical, dense_of)
-        if (YEAR_PRIOR or DOC_PRIOR) and mode != "lexical" and not (plan and plan.scope.years_text()):
-            ranked = self._priors(ranked)
         if favoured and COUNTRY_BOOST:
+            # Reciprocal-rank scores are at most about 0.02: any lift on the cosine scale puts
+            # the favoured passages first, and so does this one, on purpose.
+            lift = 1.0 if mode == "hybrid" and self.fusion.rule(query)[0] == "rrf" else COUNTRY_BOOST
             for candidate in ranked:
                 if candidate.row in favoured:
-                    candidate.score += COUNTRY_BOOST
+                    candidate.score += lift
             ranked.sort(key=lambda c: (-c.score, c.row))
         ranked = [c for c in ranked if c.row != exclude]
         return self._hits_from(self._select(ranked, k, per_doc, collapse), explain)
-
-    def _priors(self, ranked: list[Candidate]) -> list[Candidate]:
-        import numpy as np
-
-        table = self.row_table()
-        top = ranked[:PRIOR_DEPTH]
-        rows = np.array([c.row for c in top], dtype=np.int64)
-        weights = 1.0 / (np.arange(len(top)) + PRIOR_K)
-        if YEAR_PRIOR:
-            years = table.year[rows]
-            mass = np.bincount(years[years >= 0], weights[years >= 0], minlength=len(table.year_labels))
-            if mass.max() > 0:
-                mass = mass / mass.max()
-                for c in ranked:
-                    y = table.year[c.row]
-                    if y >= 0:
-                        c.score += YEAR_PRIOR * float(mass[y])
-        if DOC_PRIOR:
-            docs = table.doc[rows]
-            doc_mass: dict[int, float] = {}
-            for d, w in zip(docs.tolist(), weights.tolist(), strict=True):
-                doc_mass[d] = doc_mass.get(d, 0.0) + w
-            best = max(doc_mass.values())
-            for c in ranked:
-                c.score += DOC_PRIOR * doc_mass.get(int(table.doc[c.row]), 0.0) / best
-        ranked.sort(key=lambda c: (-c.score, c.row))
-        return ranked
 
     def _select(
         self, ranked: list[Candidate], k: int, per_doc: int | None, collapse: bool = True

@@ -7,7 +7,7 @@ import pytest
 
 from r2p_search.embedding import HashingEmbedder
 from r2p_search.errors import QueryError
-from r2p_search.fusion import lexical_weight_for, linear, rrf
+from r2p_search.fusion import Fusion, linear, rrf
 from r2p_search.indexer import build_index
 from r2p_search.search import Index, lexical_match
 
@@ -37,16 +37,16 @@ def test_linear_keeps_dense_backbone_and_lifts_strong_lexical_matches() -> None:
     assert next(c for c in fused if c.row == 4).dense_score == 0.5
 
 
-def test_symbol_and_short_queries_lean_lexical() -> None:
-    assert lexical_weight_for("A/66/874", 0.1, 0.2) == pytest.approx(0.3)
-    assert lexical_weight_for("what has the UN done about famine in the region", 0.1, 0.2) == pytest.approx(
-        0.1
-    )
-    assert lexical_weight_for(
-        "What did Canada say about the famine in the region", 0.1, 0.2, 0.05
-    ) == pytest.approx(0.15)
-    assert lexical_weight_for("Kyrgyzstan", 0.1, 0.2) == pytest.approx(0.3)
-    assert lexical_weight_for("states that failed to shield their own people", 0.1, 0.2) == pytest.approx(0.1)
+def test_short_and_symbol_queries_lean_lexical_and_questions_get_a_smaller_vote() -> None:
+    fusion = Fusion()
+    for short in ("A/66/874", "Kyrgyzstan", "resolution 1973 on Libya", "Horn of Africa"):
+        assert fusion.rule(short) == ("linear", 0.5), short
+    for question in (
+        "what has the UN done about famine in the region",
+        "What did Canada say about the famine in the region",
+    ):
+        assert fusion.rule(question) == ("rrf", 0.3), question
+    assert Fusion(lexical_weight=0.0).rule("states that failed to shield their own people")[1] == 0.0
 
 
 def test_lexical_match_quotes_terms_and_drops_stopwords() -> None:
