@@ -36,6 +36,10 @@ scale of dense search and of short queries; reciprocal-rank fusion puts those pa
 EMBED_REST = True
 """Embed the question without the year phrases it was scoped by ("in 2012")."""
 
+COMMON_SHARE = 0.05
+COMMON_MIN = 5000
+"""BM25 leaves out a question's words found in more than this share and this number of passages."""
+
 DUPLICATE_COSINE = 0.97
 """Passages at least this similar to a better-ranked one are collapsed into it."""
 
@@ -391,7 +395,21 @@ class Index:
 
     def _lexical(self, query: str, n: int, scope: Scope | None = None) -> list[tuple[int, float]]:
         match = lexical_match(query)
+        if match and " OR " in match and self.size > COMMON_MIN:
+            match = self._without_common(match.split(" OR "))
         return self.store.lexical(match, n, scope) if match else []
+
+    def _without_common(self, terms: list[str]) -> str:
+        """The terms of an OR query less those in very many passages ("international", "world").
+
+        Such a term weighs little in BM25 (idf about 3, against 8 or more for a name) but makes
+        most of its cost: over 35 years a question's BM25 took 68 ms at the median, 48 ms without
+        them, for the same quality on the development questions.
+        """
+        common = max(COMMON_SHARE * self.size, COMMON_MIN)
+        counts = [self.store.match_count(t) for t in terms]
+        kept = [t for t, c in zip(terms, counts, strict=True) if c <= common]
+        return " OR ".join(kept) if kept else terms[counts.index(min(counts))]
 
     def _rank(
         self,

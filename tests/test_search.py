@@ -194,3 +194,20 @@ def test_damaged_index_is_replaced_by_the_next_build(index_dir: Path, tmp_path: 
     assert read_manifest(index_dir) is not None
     with open_index(index_dir) as index:
         assert index.search("civilians", k=1)
+
+
+def test_bm25_leaves_out_words_in_very_many_passages_on_a_large_index(
+    make_corpus: Callable, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    paragraphs = [f"The world must act on matter number {i}." for i in range(40)]
+    paragraphs.append("The world must act for the Rohingya of Rakhine.")
+    corpus = make_corpus({"speech.txt": "\n\n".join(paragraphs) + "\n"})
+    build_index(corpus, tmp_path / "index", embedder=HashingEmbedder(64))
+    with open_index(tmp_path / "index") as index:
+        # Small indexes keep every word; the limit is lowered here to stand for 35 years.
+        assert index._without_common(['"world"', '"rakhine"']) == '"world" OR "rakhine"'
+        monkeypatch.setattr("r2p_search.search.COMMON_MIN", 10)
+        assert index._without_common(['"world"', '"rakhine"', '"act"']) == '"rakhine"'
+        assert index._without_common(['"world"', '"number"']) == '"number"'  # all common: the rarest
+        hits = index.search("world Rakhine act", k=3, mode="lexical")
+        assert hits[0].text.endswith("Rakhine.")
