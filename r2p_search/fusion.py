@@ -74,7 +74,6 @@ def linear(
 
 
 _SYMBOLISH = re.compile(r"\d|/|[A-Z]{3,}")
-_NAME = re.compile(r"^[A-Z][a-z]")
 
 
 def is_short(query: str) -> bool:
