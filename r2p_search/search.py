@@ -454,13 +454,14 @@ class Index:
                 cosines = self.store.vectors_at(missing) @ vector
                 dense_of = {r: float(c) for r, c in zip(missing, cosines, strict=True)}
             ranked = self.fusion.rank(query, dense, lexical, dense_of)
-        if favoured and COUNTRY_BOOST:
-            # Reciprocal-rank scores are at most about 0.02: any lift on the cosine scale puts
-            # the favoured passages first, and so does this one, on purpose.
-            lift = 1.0 if mode == "hybrid" and self.fusion.rule(query)[0] == "rrf" else COUNTRY_BOOST
+        if favoured and mode == "hybrid" and self.fusion.rule(query)[0] == "rrf":
+            # Reciprocal-rank scores (about 0.02) have no scale to add a lift to: a speaker's
+            # passages simply come first, their scores left as fused.
+            ranked.sort(key=lambda c: (c.row not in favoured, -c.score, c.row))
+        elif favoured and COUNTRY_BOOST:
             for candidate in ranked:
                 if candidate.row in favoured:
-                    candidate.score += lift
+                    candidate.score += COUNTRY_BOOST
             ranked.sort(key=lambda c: (-c.score, c.row))
         ranked = [c for c in ranked if c.row != exclude]
         return self._hits_from(self._select(ranked, k, per_doc, collapse), explain)
