@@ -280,3 +280,51 @@ def test_incremental_rebuild_answers_as_a_full_rebuild_with_the_real_model(
             assert [(h.passage_id, round(h.score, 5)) for h in a.search(query, 5)] == [
                 (h.passage_id, round(h.score, 5)) for h in b.search(query, 5)
             ]
+
+
+YEARS_SAMPLE = [
+    "2005/NOR_60_2005", "2005/CAN_60_2005", "2005/RWA_60_2005",
+    "2011/LBY_66_2011", "2011/NLD_66_2011", "2011/NOR_66_2011", "2011/PRY_66_2011", "2011/CAN_66_2011",
+    "2012/CAN_67_2012", "2012/SYR_67_2012", "2012/NOR_67_2012",
+]  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def years_index(model: SentenceTransformerEmbedder, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from .conftest import UNGDC
+
+    if not UNGDC.is_dir():
+        pytest.skip(f"real General Debate files not found at {UNGDC}")
+    root = tmp_path_factory.mktemp("years")
+    for name in YEARS_SAMPLE:
+        (root / "corpus" / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(UNGDC / f"{name}.txt", root / "corpus" / f"{name}.txt")
+    build_index(root / "corpus", root / "index", embedder=model)
+    return root / "index"
+
+
+def test_real_speeches_across_years_questions_filters_grouping_and_timeline(
+    model: SentenceTransformerEmbedder, years_index: Path
+) -> None:
+    from r2p_search.query import Scope
+    from r2p_search.timeline import timeline
+
+    with Index.open(years_index, embedder=model) as index:
+        # A speaker and a year: Canada's 2012 speech, and its passage on Syria among the first.
+        plan = index.plan("What did Canada say in 2012 about Syria?")
+        assert plan.describe() == "year: 2012; country: Canada (favoured); about: Syria"
+        hits = index.search("What did Canada say in 2012 about Syria?", k=3)
+        assert {h.doc_id for h in hits} == {"2012/CAN_67_2012"}
+        assert any("Syria" in h.text for h in hits)
+        # Libya is spoken of: who invoked the responsibility to protect over it, one line per country.
+        grouped = index.by_country("who invoked the responsibility to protect over Libya in 2011", k=5)
+        countries = [h.meta["country"] for h in grouped]
+        assert len(countries) == len(set(countries)) >= 4 and all(h.meta["year"] == 2011 for h in grouped)
+        assert "NLD" in countries[:3], [(h.passage_id, h.text[:80]) for h in grouped]
+        # A filter inside retrieval: one speech out of eleven still fills the answer.
+        only = index.search("development", k=5, scope=Scope(("RWA",), 2005, 2005))
+        assert len(only) == 5 and {h.doc_id for h in only} == {"2005/RWA_60_2005"}
+        line = timeline(index, "the responsibility to protect")
+        assert [b.key for b in line.buckets] == ["2005", "2011", "2012"]
+        assert all(b.documents == (3 if b.key != "2011" else 5) for b in line.buckets)
+        assert line.buckets[0].best is not None and line.buckets[0].matching_documents >= 1
