@@ -290,18 +290,20 @@ def search(
         raise typer.BadParameter("--group-by takes: country")
     with _open_index(corpus, index, model, preload=mode != "lexical") as idx:
         plans = [idx.plan(q, scope, literal) for q in cleaned]
+        rules = [idx.fusion.rule(plan.text) if mode == "hybrid" else None for plan in plans]
         if group_by == "country":
             results = [idx.by_country(q, k, mode=mode, scope=scope, literal=literal) for q in cleaned]
         else:
             results = idx.search_many(
                 cleaned, k, mode=mode, per_doc=per_doc, explain=explain, scope=scope, literal=literal
             )
-    for text, plan, hits in zip(cleaned, plans, results, strict=True):
+    for text, plan, rule, hits in zip(cleaned, plans, rules, results, strict=True):
         understood = plan.describe()
         if as_json:
             payload = {
                 "query": text,
                 "understood": plan.to_json(),
+                "fusion": {"method": rule[0], "lexical_weight": rule[1]} if rule else None,
                 "results": [hit_json(h, text) for h in hits],
             }
             out.print(dumps(payload), soft_wrap=True)
@@ -310,6 +312,9 @@ def search(
                 out.rule(escape(text))
             if understood:
                 out.print(f"[dim]understood: {escape(understood)}[/dim]")
+            if explain and rule:
+                how = "reciprocal rank" if rule[0] == "rrf" else "cosine + BM25"
+                out.print(f"[dim]fused by {how}, lexical weight {rule[1]}[/dim]")
             render_hits(out, text, hits, explain=explain)
 
 

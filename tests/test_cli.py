@@ -71,7 +71,15 @@ def test_search_json_contract(built: tuple[Path, Path]) -> None:
     assert result.returncode == 0, result.stderr
     body = json.loads(result.stdout)  # stdout holds JSON only
     assert body["query"] == "protection of civilians"
+    assert body["fusion"] == {"method": "linear", "lexical_weight": 0.5}  # three words: a short query
     assert len(body["results"]) == 2
+    question = "what should states do for the protection of civilians"
+    asked = json.loads(run_cli("search", question, "--index", str(index), "--json").stdout)
+    assert asked["fusion"] == {"method": "rrf", "lexical_weight": 0.3}
+    dense = json.loads(run_cli("search", question, "--index", str(index), "--mode", "dense", "--json").stdout)
+    assert dense["fusion"] is None
+    explained = run_cli("search", question, "--index", str(index), "--explain", "-k", "1").stdout
+    assert "fused by reciprocal rank, lexical weight 0.3" in explained
     for rank, hit in enumerate(body["results"], start=1):
         assert HIT_FIELDS <= set(hit)
         assert hit["rank"] == rank
