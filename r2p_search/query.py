@@ -197,11 +197,14 @@ def understand(query: str, max_year: int | None = None) -> Understood:
     return Understood(query, rest or query, Scope(tuple(codes), *scope_years), tuple(phrases), tuple(topics))
 
 
-# Words before a country that make it what the question is about, not who spoke: "who invoked
-# R2P over Libya", "what about Syria", "the war in Syria", "the people of Myanmar".
-_TOPIC_BEFORE = re.compile(
-    r"\b(?:about|over|on|upon|in|into|inside|within|against|concerning|regarding|toward|towards|"
-    r"to|for|from|of|with|by|across|at|throughout|between)\s+(?:the\s+)?$",
+# Where a speaker is named: first ("Canada on famine", "Russia's view of ..."), as the subject
+# after an auxiliary or a question word ("What did Canada say", "How has Rwanda described",
+# "what Russia said"), or after "by" ("statements by France"). Anywhere else a country is
+# what is spoken of: "who invoked R2P over Libya", "the war in Syria", "which countries
+# criticised Russia".
+_SPEAKER_BEFORE = re.compile(
+    r"(?:^|\b(?:did|does|do|has|have|had|is|was|were|will|would|can|could|should|may|might|"
+    r"what|how|why|when|where|whether|by))[\s,;:]*(?:the\s+)?$",
     re.I,
 )
 _LIST_BEFORE = re.compile(r"^\s*(?:,|and|or|,\s*and|,\s*or)\s+(?:the\s+)?$", re.I)
@@ -219,7 +222,7 @@ def _spoken_of(text: str, start: int, end: int, previous: tuple[int, bool] | Non
         return True
     if previous is not None and _LIST_BEFORE.match(text[previous[0] : start]):
         return previous[1]
-    return _TOPIC_BEFORE.search(text[:start]) is not None
+    return _SPEAKER_BEFORE.search(text[:start]) is None
 
 
 def _event_year(text: str, match: re.Match[str]) -> bool:

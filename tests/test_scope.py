@@ -103,8 +103,8 @@ def test_mentions_prefer_the_longest_name_and_need_capitals_for_us() -> None:
             "which government warned of rising seas?",
         ),
         ("since 2011, how has the Ivory Coast spoken of reconciliation", ("CIV",), (2011, None), None),
-        ("between 2008 and 2010 who talked of reconciliation, Burma", ("MMR",), (2008, 2010), None),
-        ("debates in the 1990s: Rwanda", ("RWA",), (1990, 1999), None),
+        ("between 2008 and 2010 what did Burma say of reconciliation", ("MMR",), (2008, 2010), None),
+        ("in the 1990s, how did Rwanda speak of the UN", ("RWA",), (1990, 1999), None),
         ("at the 66th session, what did Brazil propose", ("BRA",), (2011, 2011), None),
         ("the 2005 World Summit commitment to protect", (), (None, None), None),
         ("the 2030 Agenda for Sustainable Development", (), (None, None), None),
@@ -136,6 +136,9 @@ def test_questions_are_understood(
         ("what did Vietnam urge on the South China Sea", ("VNM",), ("CHN",)),
         ("Russia on Ukraine", ("RUS",), ("UKR",)),
         ("Libya resolution 1973", ("LBY",), ()),
+        ("which countries criticised Russia over Ukraine", (), ("RUS", "UKR")),
+        ("statements by the UK on Syria", ("GBR",), ("SYR",)),
+        ("what Russia said about Ukraine", ("RUS",), ("UKR",)),
     ],
 )
 def test_countries_spoken_of_are_told_from_countries_that_speak(
