@@ -89,7 +89,7 @@ class Fusion:
     Short or symbol-like queries are matched by their exact form: cosine plus BM25 at
     `short_weight` lets the rare words decide. Questions are matched by their meaning; the
     lexical ranking gets a smaller vote by reciprocal rank (`lexical_weight`). Measured with
-    benchmarks/quality.py and `r2p-search eval`: over 35 years of debates that vote lifts the
+    benchmarks/fusions.py and benchmarks/quality.py: over 35 years of debates that vote lifts the
     development questions from 0.36 to 0.42 MRR@10, since a question's names ("Rakhine",
     "Donbas") pick the right speech out of many alike; on a single year it costs 0.03.
     """

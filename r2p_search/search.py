@@ -28,8 +28,8 @@ QUERY_PRECISION = "fp32"
 """Queries use the full-precision export (the model's own vectors); passages the int8 one."""
 
 CANDIDATES = 200
-MAX_CONTEXT = 1_000_000
 """How deep each retriever looks before fusion, collapsing and --per-doc pick the final k."""
+MAX_CONTEXT = 1_000_000
 COUNTRY_BOOST = 0.1
 """Added to the score of passages from a country the question names as speaker, on the cosine
 scale of dense search and of short queries; reciprocal-rank fusion puts those passages first."""
@@ -270,7 +270,7 @@ class Index:
         return self._worker.submit(self._lexical, plan.text, self._pool_size(k), plan.scope)
 
     def _wants_lexical(self, query: str, mode: str) -> bool:
-        # A plain question gets no lexical weight in hybrid mode: skip BM25 rather than compute and ignore it.
+        # A fusion rule may give a query no lexical weight: then skip BM25 rather than compute and ignore it.
         return mode == "lexical" or (mode == "hybrid" and self.fusion.rule(query)[1] > 0)
 
     def _pool_size(self, k: int) -> int:
@@ -435,8 +435,8 @@ class Index:
             lexical = self._lexical(query, n, scope) if self._wants_lexical(query, mode) else []
         favoured: set[int] = set()
         if plan and plan.favour:
-            # The countries a question names: their passages join the candidates even when the
-            # whole index holds closer ones, and are lifted by COUNTRY_BOOST.
+            # The countries a question names as speakers: their passages join the candidates even
+            # when the whole index holds closer ones, and are lifted by COUNTRY_BOOST or put first.
             base = plan.scope
             within = Scope(plan.favour, base.year_from, base.year_to, base.docs)
             favoured = set(self.store.scope_rows(within).tolist())
