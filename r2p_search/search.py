@@ -30,9 +30,6 @@ QUERY_PRECISION = "fp32"
 CANDIDATES = 200
 """How deep each retriever looks before fusion, collapsing and --per-doc pick the final k."""
 MAX_CONTEXT = 1_000_000
-COUNTRY_BOOST = 0.1
-"""Added to the score of passages from a country the question names as speaker, on the cosine
-scale of dense search and of short queries; reciprocal-rank fusion puts those passages first."""
 EMBED_REST = True
 """Embed the question without the year phrases it was scoped by ("in 2012")."""
 
@@ -436,7 +433,7 @@ class Index:
         favoured: set[int] = set()
         if plan and plan.favour:
             # The countries a question names as speakers: their passages join the candidates even
-            # when the whole index holds closer ones, and are lifted by COUNTRY_BOOST or put first.
+            # when the whole index holds closer ones.
             base = plan.scope
             within = Scope(plan.favour, base.year_from, base.year_to, base.docs)
             favoured = set(self.store.scope_rows(within).tolist())
@@ -454,15 +451,11 @@ class Index:
                 cosines = self.store.vectors_at(missing) @ vector
                 dense_of = {r: float(c) for r, c in zip(missing, cosines, strict=True)}
             ranked = self.fusion.rank(query, dense, lexical, dense_of)
-        if favoured and mode == "hybrid" and self.fusion.rule(query)[0] == "rrf":
-            # Reciprocal-rank scores (about 0.02) have no scale to add a lift to: a speaker's
-            # passages simply come first, their scores left as fused.
+        if favoured:
+            # "Russia on Ukraine", "What did Canada say": the speaker's passages come first, their
+            # scores left as they are (a lift on the cosine scale would mean nothing to
+            # reciprocal-rank scores, and +0.1 let other countries' passages on Ukraine win).
             ranked.sort(key=lambda c: (c.row not in favoured, -c.score, c.row))
-        elif favoured and COUNTRY_BOOST:
-            for candidate in ranked:
-                if candidate.row in favoured:
-                    candidate.score += COUNTRY_BOOST
-            ranked.sort(key=lambda c: (-c.score, c.row))
         ranked = [c for c in ranked if c.row != exclude]
         return self._hits_from(self._select(ranked, k, per_doc, collapse), explain)
 
