@@ -183,6 +183,9 @@ def test_years_named_in_a_question_scope_the_search_and_countries_are_favoured(i
         assert {h.meta["year"] for h in literal} != {2012}
         favoured = index.search("what did Chile say about debt relief", k=1)
         assert favoured[0].meta["country"] == "CHL"
+        # A short query too: the speaker's passages first, though Brazil's match its name.
+        short = index.search("Chile on Brazil", k=5)
+        assert [h.meta["country"] for h in short[:3]] == ["CHL"] * 3
         # Myanmar is spoken of here, not speaking: its own speech is not lifted.
         plan = index.plan("what did Chile say in 2019 about debt relief for Myanmar")
         assert (plan.favour, plan.understood.topics) == (("CHL",), ("MMR",))
