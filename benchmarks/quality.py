@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from r2p_search.embedding import load_embedder
-from r2p_search.evaluate import EvalQuery, Summary, evaluate, load_queries
+from r2p_search.evaluate import EvalQuery, Searcher, Summary, evaluate, load_queries
 from r2p_search.fusion import Fusion
 from r2p_search.indexer import build_index, default_pipeline
 from r2p_search.search import Hit, Index
@@ -61,40 +61,34 @@ class Row:
     per_set: dict[str, Summary]
 
 
-def naive_rows(sets: dict[str, tuple[Path, list[EvalQuery]]], embedder) -> Row:
+def naive_searcher(corpus: Path, embedder) -> Searcher:
+    """The naive recipe over a corpus: blank/indented-line paragraphs, embedded, IndexFlatIP."""
     import faiss
 
-    summaries = {}
-    for set_name, (corpus, queries) in sets.items():
-        texts: list[tuple[str, str]] = []
-        for path in sorted(corpus.rglob("*.txt")):
-            texts.extend((path.stem, p) for p in naive.paragraphs(path.read_text(encoding="utf-8-sig")))
-        vectors = embedder.embed([t for _, t in texts])
-        flat = faiss.IndexFlatIP(vectors.shape[1])
-        flat.add(vectors)
+    texts: list[tuple[str, str]] = []
+    for path in sorted(corpus.rglob("*.txt")):
+        texts.extend((path.stem, p) for p in naive.paragraphs(path.read_text(encoding="utf-8-sig")))
+    vectors = embedder.embed([t for _, t in texts])
+    flat = faiss.IndexFlatIP(vectors.shape[1])
+    flat.add(vectors)
+    print(f"naive recipe: {len(texts):,} paragraphs from {corpus}", file=sys.stderr)
 
-        def search(qs: list[str], k: int, texts=texts, flat=flat) -> list[list[Hit]]:
-            _, ids = flat.search(embedder.embed(qs), k)
-            return [
-                [
-                    Hit(
-                        rank,
-                        0.0,
-                        f"{texts[i][0]}:{i}",
-                        texts[i][0],
-                        "",
-                        None,
-                        texts[i][0] + ".txt",
-                        0,
-                        texts[i][1],
-                        0,
-                    )
-                    for rank, i in enumerate(row, start=1)
-                ]
-                for row in ids
-            ]
+    def hit(rank: int, i: int) -> Hit:
+        doc, text = texts[i]
+        return Hit(rank, 0.0, f"{doc}:{i}", doc, "", None, doc + ".txt", 0, text, 0)
 
-        summaries[set_name] = evaluate(queries, search, "naive")
+    def search(qs: list[str], k: int) -> list[list[Hit]]:
+        _, ids = flat.search(embedder.embed(qs), k)
+        return [[hit(rank, int(i)) for rank, i in enumerate(row, start=1)] for row in ids]
+
+    return search
+
+
+def naive_rows(sets: dict[str, tuple[Path, list[EvalQuery]]], embedder) -> Row:
+    summaries = {
+        set_name: evaluate(queries, naive_searcher(corpus, embedder), "naive")
+        for set_name, (corpus, queries) in sets.items()
+    }
     return Row("naive recipe (dense)", summaries)
 
 
