@@ -55,7 +55,12 @@ STOPWORDS = frozenset(
 
 
 def lexical_match(query: str) -> str | None:
-    """An FTS5 expression for a query: any of its words, symbols such as A/66/874 as phrases.
+    """An FTS5 expression for a query: any of its words, symbols such as A/66/874 as phrases."""
+    return " OR ".join(lexical_terms(query)) or None
+
+
+def lexical_terms(query: str) -> list[str]:
+    """A query's words and symbols as quoted FTS5 terms, each once.
 
     Stopwords are dropped (unless the query is nothing else) so that BM25 ranks by the words
     that carry meaning.
@@ -72,8 +77,7 @@ def lexical_match(query: str) -> str | None:
         fallback.append(f'"{tokens[0]}"')
         if tokens[0] not in STOPWORDS:
             terms.append(f'"{tokens[0]}"')
-    chosen = list(dict.fromkeys(terms or fallback))
-    return " OR ".join(chosen) if chosen else None
+    return list(dict.fromkeys(terms or fallback))
 
 
 @dataclass
@@ -391,18 +395,20 @@ class Index:
         return self.store.nearest(vector, n, rows)
 
     def _lexical(self, query: str, n: int, scope: Scope | None = None) -> list[tuple[int, float]]:
-        match = lexical_match(query)
-        if match and " OR " in match and self.size > COMMON_MIN:
-            match = self._without_common(match.split(" OR "))
-        return self.store.lexical(match, n, scope) if match else []
+        terms = lexical_terms(query)
+        if not terms:
+            return []
+        return self.store.lexical(self._without_common(terms), n, scope)
 
     def _without_common(self, terms: list[str]) -> str:
         """The terms of an OR query less those in very many passages ("international", "world").
 
         Such a term weighs little in BM25 (idf about 3, against 8 or more for a name) but makes
-        most of its cost: over 35 years a question's BM25 took 68 ms at the median, 48 ms without
-        them, for the same quality on the development questions.
+        most of its cost: over 35 years (benchmarks/compare.py) the warm median went from 62 to
+        43 ms without them, for the same quality on the development questions.
         """
+        if len(terms) < 2 or self.size <= COMMON_MIN:
+            return " OR ".join(terms)
         common = max(COMMON_SHARE * self.size, COMMON_MIN)
         counts = [self.store.match_count(t) for t in terms]
         kept = [t for t, c in zip(terms, counts, strict=True) if c <= common]
