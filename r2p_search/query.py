@@ -51,8 +51,7 @@ class Scope:
     def describe(self) -> str:
         parts = []
         if self.countries:
-            shown = [(names(c) or [c])[0] for c in self.countries]
-            parts.append("country: " + ", ".join(shown))
+            parts.append("country: " + country_names(self.countries))
         if self.years_text():
             parts.append(f"year: {self.years_text()}")
         if self.docs:
@@ -80,10 +79,15 @@ class Understood:
     topics: tuple[str, ...] = ()  # countries named as what is spoken of: "over Libya", "about Syria"
 
     def describe(self) -> str:
-        parts = [self.scope.describe()] if self.scope else []
-        if self.topics:
-            parts.append("about: " + Scope(self.topics).describe().removeprefix("country: "))
-        return "; ".join(parts)
+        return "; ".join(part for part in (self.scope.describe(), self.spoken_of()) if part)
+
+    def spoken_of(self) -> str:
+        """The countries the question is about, in words ("about: Libya"), or ""."""
+        return "about: " + country_names(self.topics) if self.topics else ""
+
+
+def country_names(codes: tuple[str, ...]) -> str:
+    return ", ".join((names(c) or [c])[0] for c in codes)
 
 
 def scope_from_options(

@@ -600,7 +600,7 @@ class Plan:
             parts.append(Scope(self.favour).describe() + " (favoured)")
         if self.understood.topics:
             # Not favoured: passages about Libya come from every country, not from Libya's speeches.
-            parts.append("about: " + Scope(self.understood.topics).describe().removeprefix("country: "))
+            parts.append(self.understood.spoken_of())
         return "; ".join(parts)
 
     def to_json(self) -> dict[str, Any]:
