@@ -11,7 +11,9 @@ import pytest
 from r2p_search.embedding import SentenceTransformerEmbedder, load_embedder
 from r2p_search.indexer import build_index
 from r2p_search.passages import make_passages
+from r2p_search.query import Scope
 from r2p_search.search import Index
+from r2p_search.timeline import timeline
 
 from .conftest import run_cli
 
@@ -306,9 +308,6 @@ def years_index(model: SentenceTransformerEmbedder, tmp_path_factory: pytest.Tem
 def test_real_speeches_across_years_questions_filters_grouping_and_timeline(
     model: SentenceTransformerEmbedder, years_index: Path
 ) -> None:
-    from r2p_search.query import Scope
-    from r2p_search.timeline import timeline
-
     with Index.open(years_index, embedder=model) as index:
         # A speaker and a year: Canada's 2012 speech, and its passage on Syria among the first.
         plan = index.plan("What did Canada say in 2012 about Syria?")
