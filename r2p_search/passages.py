@@ -285,6 +285,40 @@ def windows(text: str, count_tokens: TokenCounter, budget: int) -> list[str]:
     return result
 
 
+def join_windows(parts: Sequence[str]) -> str:
+    """Consecutive windows of one paragraph as one text: the inverse of `windows`.
+
+    Neighbouring windows share their boundary sentence; it is written once. Windows that do
+    not overlap (a run cut from one over-long sentence) are joined with a space.
+    """
+    joined = ""
+    for part in parts:
+        joined = part if not joined else joined + _after_overlap(joined, part)
+    return joined
+
+
+def _after_overlap(before: str, after: str) -> str:
+    """What `after` adds to `before`, less the piece they share.
+
+    The shared piece is `before`'s last sentence, or a run of words cut from an over-long
+    sentence (several words long). Words that merely repeat across a cut ("... of the" /
+    "the Council ...") are kept; a short run cut from an over-long sentence may then show twice.
+    """
+    last = split_sentences(before)[-1] if before else ""
+    if last and _starts_with(after, last):
+        return after[len(last) :]
+    words = before.split()
+    for size in range(len(words) - 1, 7, -1):
+        shared = " ".join(words[-size:])
+        if _starts_with(after, shared):
+            return after[len(shared) :]
+    return " " + after
+
+
+def _starts_with(text: str, piece: str) -> bool:
+    return text.startswith(piece) and (len(text) == len(piece) or text[len(piece)] == " ")
+
+
 def make_passages(
     text: str,
     count_tokens: TokenCounter,

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from .embedding import Embedder, OnnxEmbedder, canonical_model_name, load_embedder
 from .errors import IndexCorruptError, ModelError, PassageNotFoundError, QueryError
 from .fusion import Candidate, Fusion
+from .passages import join_windows
 from .query import Scope, Understood, understand
 from .store import MODELS, REBUILD_HINT, ModelInfo, Store, StoredPassage, check_artifacts, read_manifest
 
@@ -39,6 +40,10 @@ COMMON_MIN = 5000
 
 DUPLICATE_COSINE = 0.97
 """Passages at least this similar to a better-ranked one are collapsed into it."""
+PARAGRAPH_REACH = 1
+"""A result shows this many passages of its own paragraph on each side of the one that matched.
+One is all that counted on the development questions (2 and the whole paragraph scored the same),
+and it keeps a broken extraction, one 'paragraph' of a whole speech, from flooding the output."""
 
 
 DEFAULT_FUSION = Fusion()
@@ -94,6 +99,7 @@ class Hit:
     n: int
     meta: dict[str, Any] = field(default_factory=dict)
     explain: dict[str, Any] | None = None
+    window: str = ""  # the passage that matched, when `text` shows it with its paragraph around it
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -107,6 +113,7 @@ class Hit:
             "paragraph": self.paragraph,
             "passage": self.n,
             "text": self.text,
+            "window": self.window or self.text,
             "meta": self.meta,
             **({"explain": self.explain} if self.explain is not None else {}),
         }
@@ -463,7 +470,23 @@ class Index:
             # reciprocal-rank scores, and +0.1 let other countries' passages on Ukraine win).
             ranked.sort(key=lambda c: (c.row not in favoured, -c.score, c.row))
         ranked = [c for c in ranked if c.row != exclude]
-        return self._hits_from(self._select(ranked, k, per_doc, collapse), explain)
+        return self._in_paragraph(self._hits_from(self._select(ranked, k, per_doc, collapse), explain))
+
+    def _in_paragraph(self, hits: list[Hit]) -> list[Hit]:
+        """Each hit's text widened to the windows of its paragraph on either side of it.
+
+        A paragraph longer than the model's window is stored as several passages, and only the
+        best of them is returned (the others would repeat the same citation). The statement a
+        question is after can sit in the next one: the cited paragraph is shown around the match.
+        """
+        for hit in hits:
+            around = self.store.paragraph_windows(
+                hit.doc_id, hit.paragraph, hit.n - PARAGRAPH_REACH, hit.n + PARAGRAPH_REACH
+            )
+            if len(around) > 1:
+                hit.window = hit.text
+                hit.text = join_windows([p.text for p in around])
+        return hits
 
     def _select(
         self, ranked: list[Candidate], k: int, per_doc: int | None, collapse: bool = True

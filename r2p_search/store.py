@@ -337,6 +337,15 @@ class Store:
         )
         return [StoredPassage(*r) for r in cur]
 
+    def paragraph_windows(self, doc_id: str, paragraph: int, n_from: int, n_to: int) -> list[StoredPassage]:
+        """The passages numbered n_from..n_to of one paragraph of a document, in order."""
+        cur = self.db.execute(
+            "SELECT row, passage_id, doc_id, n, paragraph, text FROM passages "
+            "WHERE doc_id = ? AND n BETWEEN ? AND ? AND paragraph = ? ORDER BY n",
+            (doc_id, n_from, n_to, paragraph),
+        )
+        return [StoredPassage(*r) for r in cur]
+
     def document(self, doc_id: str) -> StoredDocument | None:
         docs = self.documents([doc_id])
         return docs.get(doc_id)

@@ -4,7 +4,11 @@ import itertools
 import re
 from pathlib import Path
 
+from hypothesis import given
+from hypothesis import strategies as st
+
 from r2p_search.passages import (
+    join_windows,
     make_passages,
     merge_fragments,
     split_paragraphs,
@@ -115,6 +119,31 @@ def test_long_paragraph_becomes_overlapping_windows_within_budget() -> None:
     # Nothing is lost.
     covered = {s for p in parts for s in split_sentences(p)}
     assert covered == set(sentences)
+
+
+# Sentences made unique by their number; their words come from a small set, so the same words
+# often meet across a cut ("... of the" / "the Council ...").
+_SENTENCES = st.lists(
+    st.lists(st.sampled_from(["the", "of", "Council", "peace", "we", "must"]), max_size=30),
+    min_size=1,
+    max_size=25,
+).map(lambda found: " ".join(" ".join([f"S{i}", *ws]) + "." for i, ws in enumerate(found)))
+
+
+@given(text=_SENTENCES, budget=st.integers(min_value=2, max_value=60))
+def test_joined_windows_give_back_the_paragraph(text: str, budget: int) -> None:
+    joined = join_windows(windows(text, words, budget))
+    if max(words(split_sentences(text))) <= budget:
+        assert joined == text
+    else:
+        # A short run cut from an over-long sentence may show twice; nothing is lost or reordered.
+        rest = iter(joined.split())
+        assert all(word in rest for word in text.split())
+
+
+def test_joining_keeps_a_word_repeated_across_a_cut() -> None:
+    assert join_windows(["We spoke of the", "the Council met."]) == "We spoke of the the Council met."
+    assert join_windows(["One. Two.", "Two. Three."]) == "One. Two. Three."
 
 
 def test_one_overlong_sentence_is_cut_by_words() -> None:

@@ -43,6 +43,30 @@ def test_search_ranks_the_matching_passage_first_with_its_citation(index_dir: Pa
     assert top.text.startswith("Nuclear disarmament")
 
 
+def test_a_result_shows_its_paragraph_around_the_passage_that_matched(
+    make_corpus: Callable, tmp_path: Path
+) -> None:
+    # One paragraph of about 700 words: stored as several passages of the model's window.
+    opening = " ".join(f"Drought number {i} ruined the harvests of the northern farmers." for i in range(30))
+    closing = " ".join(f"Statement {i} names the tribunal for crimes in the east." for i in range(30))
+    corpus = make_corpus({"long.txt": f"{opening} {closing}\n\nA short paragraph about the weather.\n"})
+    build_index(corpus, tmp_path / "index", embedder=HashingEmbedder(64))
+    with open_index(tmp_path / "index") as index:
+        stored = index.store.neighbours("long", 1, 100)
+        assert len({p.paragraph for p in stored}) == 2 and len(stored) > 3
+        hit = index.search("tribunal crimes east statement", k=1, mode="lexical")[0]
+        short = index.search("weather short paragraph", k=1, mode="lexical")[0]
+    assert hit.window and hit.window in hit.text and len(hit.text) > len(hit.window)
+    matched = next(p for p in stored if p.passage_id == hit.passage_id)
+    assert hit.window == matched.text
+    # The windows either side of the match, and no further.
+    same = [p for p in stored if p.paragraph == matched.paragraph]
+    assert all(p.text in hit.text for p in same if abs(p.n - matched.n) <= 1)
+    assert not any(p.text in hit.text for p in same if abs(p.n - matched.n) > 1)
+    assert hit.to_json()["window"] == hit.window
+    assert short.text == "A short paragraph about the weather." and short.to_json()["window"] == short.text
+
+
 def test_metadata_is_in_hits(index_dir: Path) -> None:
     with open_index(index_dir) as index:
         hit = index.search("famine drought harvests farmers", k=1)[0]
