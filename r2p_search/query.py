@@ -25,6 +25,34 @@ _NOT_EVENT = (
     r"NPT|Review|Forum|Compact|Strategy)\b)"
 )
 
+# Sessions in words, as UN documents write them: "the sixty-sixth session", "the fiftieth session".
+_TENS = dict(
+    zip("twenty thirty forty fifty sixty seventy eighty ninety".split(), range(20, 100, 10), strict=True)
+)
+_TENTHS = dict(
+    zip(
+        "twentieth thirtieth fortieth fiftieth sixtieth seventieth eightieth ninetieth".split(),
+        _TENS.values(),
+        strict=True,
+    )
+)
+_UNITS = dict(
+    zip("first second third fourth fifth sixth seventh eighth ninth".split(), range(1, 10), strict=True)
+)
+_ORDINAL_WORDS = rf"(?:{'|'.join(_TENTHS)}|(?:{'|'.join(_TENS)})[-\s](?:{'|'.join(_UNITS)}))"
+
+
+def session_number(ordinal: str) -> int:
+    """66 from "66th" or "sixty-sixth"."""
+    digits = re.match(r"\d+", ordinal)
+    if digits:
+        return int(digits.group(0))
+    words = re.split(r"[-\s]+", ordinal.lower())
+    if len(words) == 1:
+        return _TENTHS[words[0]]
+    return _TENS[words[0]] + _UNITS[words[1]]
+
+
 # "At the 2017 debate": a year named with "the" is a time only before one of these words.
 _TIME_NOUN = r"(?:General\s+Debate|General\s+Assembly|debate|session|speech|address|statement)\b"
 
@@ -133,7 +161,8 @@ _SPANS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"\b(?:in\s+)?the\s+(19[4-9]0|20[0-4]0)s\b", re.I), "decade"),
     (
         re.compile(
-            r"\b(?:at\s+|during\s+|in\s+)?the\s+(\d{1,2})(?:st|nd|rd|th)\s+(?:session|General\s+Debate)\b",
+            rf"\b(?:at\s+|during\s+|in\s+)?the\s+(\d{{1,2}}(?:st|nd|rd|th)|{_ORDINAL_WORDS})\s+"
+            r"(?:session|General\s+Debate|General\s+Assembly)\b(?:\s+of\s+the\s+General\s+Assembly\b)?",
             re.I,
         ),
         "session",
@@ -164,7 +193,10 @@ def understand(query: str, max_year: int | None = None) -> Understood:
             continue
         if kind == "bare" and _event_year(rest, match):
             continue
-        values = [int(g) for g in match.groups() if g]
+        if kind == "session":
+            values = [session_number(match.group(1))]
+        else:
+            values = [int(g) for g in match.groups() if g]
         if kind == "range":
             low, high = sorted(values)
             scope_years = (low, high)
