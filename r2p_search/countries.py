@@ -3,7 +3,10 @@
 Names come from `pycountry` (maintained ISO data: name, common name, official name, and former
 states such as Yugoslavia). It lacks many names in daily use ("Ivory Coast", "Burma", "Russia",
 "the UK"), so a short reviewed list of aliases is added here. `resolve` reads one value (a
-`--country` option, a metadata field); `mentions` finds the countries named in a question.
+`--country` option, a metadata field); `mentions` finds the countries named in a question,
+by name or by a people's adjective before a word for those who speak for it ("the Brazilian
+president", "the Ivorian government"). The adjectives come from `pycountryinfo` (REST Countries
+demonyms), with a few reviewed forms it lacks.
 """
 
 from __future__ import annotations
@@ -75,6 +78,44 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "czechoslovakia": ("CSK",),
     "east germany": ("DDR",),
 }
+
+# Adjectives in common use that the demonym data does not give. Reviewed by hand, as ALIASES.
+DEMONYM_ALIASES: dict[str, tuple[str, ...]] = {
+    "kazakh": ("KAZ",),
+    "uzbek": ("UZB",),
+    "tajik": ("TJK",),
+    "kyrgyz": ("KGZ",),
+    "philippine": ("PHL",),
+    "lao": ("LAO",),
+    "slovenian": ("SVN",),
+    "maldivian": ("MDV",),
+    "cape verdean": ("CPV",),
+    "comorian": ("COM",),
+    "ecuadorian": ("ECU",),
+    "argentinian": ("ARG",),
+    "saudi": ("SAU",),
+    "bissau-guinean": ("GNB",),
+    "timorese": ("TLS",),
+    "soviet": ("RUS",),
+}
+
+# Those who speak for a country: "the Brazilian president", "the Ivorian government". Without
+# one, an adjective names no speaker or subject ("Syrian refugees", "Libyan stockpiles").
+_ROLE = re.compile(
+    r"\s+(?:president|prime\s+minister|foreign\s+minister|minister|government|delegation|delegate|"
+    r"representative|leader|leadership|authorities|administration|chancellor|premier|king|queen|"
+    r"emir|sultan|ambassador|envoy|regime|head\s+of\s+(?:state|government)|vice[-\s]president)\b",
+    re.I,
+)
+# Reading the demonym data costs a cold question about 30 ms: only a word that could be a
+# people's adjective before such a word is worth it ("which government" is not).
+_MAYBE_ADJECTIVE = re.compile(
+    r"\b(?!(?:which|what|whose|the|a|an|its|their|our|his|her|new|former|each|every|any|that|this|own)\b)"
+    r"[^\W\d_][\w'\u2019-]*" + _ROLE.pattern,
+    re.I,
+)
+# An adjective inside a wider one: "Latin American", "Pan-African".
+_WIDER = re.compile(r"(?:latin|central|south|north|pan)[\s-]$", re.I)
 
 _NOT_ISO = {"EU": "European Union"}
 # Former members, by the codes the General Debate corpus gives them.
@@ -163,18 +204,60 @@ def resolve(value: str) -> tuple[str, ...]:
     return ()
 
 
+@functools.cache
+def _demonyms() -> dict[str, tuple[str, ...]]:
+    """Every known people's adjective (folded) -> codes: "ivorian" -> ("CIV",).
+
+    An adjective shared by a state and a territory names the state ("American", "French");
+    one shared by two states names both ("Congolese", "Dominican"), as "Congo" does.
+    Read from the data file `pycountryinfo` ships, without importing it; [] if it is missing.
+    """
+    spec = importlib.util.find_spec("pycountryinfo")
+    records: list[dict] = []
+    for folder in (spec.submodule_search_locations or []) if spec else []:
+        path = Path(folder) / "data" / "countries.json"
+        if path.is_file():
+            records = json.loads(path.read_text(encoding="utf-8"))
+            break
+    known = _records()
+    found: dict[str, list[tuple[bool, str]]] = {}
+    for record in records:
+        code = (record.get("iso_codes") or {}).get("alpha_3")
+        if code not in known:
+            continue
+        state = str(record.get("independent")) == "True"
+        for word in re.split(r",\s*|\s+or\s+", record.get("nationality") or "", flags=re.I):
+            if word.strip():
+                found.setdefault(fold(word.strip()), []).append((state, code))
+    table: dict[str, tuple[str, ...]] = {}
+    for word, owners in found.items():
+        states = [code for state, code in owners if state]
+        table[word] = tuple(dict.fromkeys(states or [code for _, code in owners]))
+    table.update(DEMONYM_ALIASES)
+    return table
+
+
 _WORD = re.compile(r"\w+")
 
 
-@functools.cache
-def _by_first_word() -> dict[str, list[str]]:
-    """Names keyed by their first word, longest first: "South Sudan" is tried before "South"."""
+def _by_first_word(table: dict[str, tuple[str, ...]]) -> dict[str, list[str]]:
+    """Keys keyed by their first word, longest first: "South Sudan" is tried before "South"."""
     index: dict[str, list[str]] = {}
-    for key in sorted(_table(), key=len, reverse=True):
+    for key in sorted(table, key=len, reverse=True):
         first = _WORD.match(key)
         if first is not None:  # every name starts with a letter
             index.setdefault(first.group(0), []).append(key)
     return index
+
+
+@functools.cache
+def _names_by_first_word() -> dict[str, list[str]]:
+    return _by_first_word(_table())
+
+
+@functools.cache
+def _demonyms_by_first_word() -> dict[str, list[str]]:
+    return _by_first_word(_demonyms())
 
 
 def mentions(text: str) -> list[Mention]:
@@ -186,23 +269,42 @@ def mentions(text: str) -> list[Mention]:
     folded = fold(text)
     if len(folded) != len(text):
         folded = text.lower()
-    index = _by_first_word()
+    index = _names_by_first_word()
+    adjectives = _demonyms_by_first_word() if _MAYBE_ADJECTIVE.search(text) else {}
     found = []
     resume = 0  # names do not overlap: the next one starts after the last one ends
     for word in _WORD.finditer(folded):
         start = word.start()
         if start < resume or (start and folded[start - 1] == "-"):
             continue
-        for key in index.get(word.group(0), ()):
-            end = start + len(key)
-            if folded.startswith(key, start) and not _joined(folded, end):
-                surface = text[start:end]
-                if key in _CAPITALS_ONLY and surface != surface.upper():
-                    continue
-                found.append(Mention(_table()[key], start, end, surface))
-                resume = end
-                break
+        mention = _name_at(text, folded, start, index.get(word.group(0), ())) or _adjective_at(
+            text, folded, start, adjectives.get(word.group(0), ())
+        )
+        if mention is not None:
+            found.append(mention)
+            resume = mention.end
     return found
+
+
+def _name_at(text: str, folded: str, start: int, keys: list[str]) -> Mention | None:
+    for key in keys:
+        end = start + len(key)
+        if folded.startswith(key, start) and not _joined(folded, end):
+            surface = text[start:end]
+            if key in _CAPITALS_ONLY and surface != surface.upper():
+                continue
+            return Mention(_table()[key], start, end, surface)
+    return None
+
+
+def _adjective_at(text: str, folded: str, start: int, keys: list[str]) -> Mention | None:
+    if _WIDER.search(folded[:start]):
+        return None
+    for key in keys:
+        end = start + len(key)
+        if folded.startswith(key, start) and not _joined(folded, end) and _ROLE.match(text, end):
+            return Mention(_demonyms()[key], start, end, text[start:end])
+    return None
 
 
 def _joined(text: str, end: int) -> bool:

@@ -147,6 +147,17 @@ def test_questions_are_understood(
         ("which countries criticised Russia over Ukraine", (), ("RUS", "UKR")),
         ("statements by the UK on Syria", ("GBR",), ("SYR",)),
         ("what Russia said about Ukraine", ("RUS",), ("UKR",)),
+        # A people's adjective names its country before a word for those who speak for it.
+        ("What did the Brazilian president say about Libya?", ("BRA",), ("LBY",)),
+        ("how did the Ivorian government describe reconciliation", ("CIV",), ()),
+        ("the North Korean delegation's reply to sanctions", ("PRK",), ()),
+        ("What did the US say about the Syrian regime?", ("USA",), ("SYR",)),
+        ("what did the Congolese government say", ("COD", "COG"), ()),
+        ("What did the American delegation propose?", ("USA",), ()),
+        # Without such a word, or inside a wider adjective, it names nothing.
+        ("how did Syrian refugees fare in Lebanon", (), ("LBN",)),
+        ("Which Latin American president spoke of drug certification?", (), ()),
+        ("French-speaking countries on education", (), ()),
     ],
 )
 def test_countries_spoken_of_are_told_from_countries_that_speak(
@@ -154,6 +165,17 @@ def test_countries_spoken_of_are_told_from_countries_that_speak(
 ) -> None:
     understood = understand(question, max_year=2024)
     assert (understood.scope.countries, understood.topics) == (speakers, spoken_of)
+
+
+def test_demonym_data_is_read_only_when_a_question_may_use_an_adjective() -> None:
+    from r2p_search import countries
+
+    countries._demonyms.cache_clear()
+    countries._demonyms_by_first_word.cache_clear()
+    understand("In 2019, which government warned of rising seas?", max_year=2024)
+    assert countries._demonyms.cache_info().currsize == 0
+    assert understand("what did the Burmese government say", max_year=2024).scope.countries == ("MMR",)
+    assert countries._demonyms.cache_info().currsize == 1
 
 
 def test_options_build_a_scope_and_refuse_nonsense() -> None:
