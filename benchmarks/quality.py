@@ -51,7 +51,8 @@ FUSIONS = {
     "questions-dense": Fusion("linear", 0.0),  # the previous default: BM25 for short queries only
     "questions-rrf-.2": Fusion("rrf", 0.2),
     "questions-rrf-.5": Fusion("rrf", 0.5),
-    "rrf-1.0": Fusion("rrf", 1.0, "rrf", 1.0),  # plain equal-weight RRF for every query
+    "questions-rrf-k60": Fusion("rrf", 0.3, rrf_k=60),  # the customary constant, default before
+    "rrf-1.0": Fusion("rrf", 1.0, "rrf", 1.0, rrf_k=60),  # plain equal-weight RRF for every query
 }
 
 

@@ -49,6 +49,14 @@ def test_short_and_symbol_queries_lean_lexical_and_questions_get_a_smaller_vote(
     assert Fusion(lexical_weight=0.0).rule("states that failed to shield their own people")[1] == 0.0
 
 
+def test_a_question_is_fused_with_the_rules_own_constant() -> None:
+    question = "what has the UN done about famine in the region"
+    for k in (30, 60):
+        top = Fusion(rrf_k=k).rank(question, DENSE, LEXICAL, {})[0]
+        assert top.row == 3 and top.score == pytest.approx(1 / (k + 3) + 0.3 / (k + 1))
+    assert Fusion().rrf_k == 30
+
+
 def test_lexical_match_quotes_terms_and_drops_stopwords() -> None:
     assert lexical_match("what about Syria") == '"syria"'
     assert lexical_match("A/66/874 report") == '"a 66 874" OR "report"'
