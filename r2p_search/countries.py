@@ -210,7 +210,8 @@ def _demonyms() -> dict[str, tuple[str, ...]]:
 
     An adjective shared by a state and a territory names the state ("American", "French");
     one shared by two states names both ("Congolese", "Dominican"), as "Congo" does.
-    Read from the data file `pycountryinfo` ships, without importing it; [] if it is missing.
+    Read from the data file `pycountryinfo` ships, without importing it; without that file,
+    only the reviewed forms here are known.
     """
     spec = importlib.util.find_spec("pycountryinfo")
     records: list[dict] = []

@@ -366,11 +366,13 @@ class Index:
         return f"SELECT EXISTS ({sql})", params
 
     def similar(self, passage_id: str, k: int = 10, per_doc: int | None = None) -> list[Hit]:
-        """Passages most similar in meaning to a stored one, the passage itself left out."""
+        """Passages most similar in meaning to a stored one, its own paragraph left out."""
         check_k(k)
         passage = self.passage(passage_id)
         vector = self.store.vectors_at([passage.row])[0]
-        return self._rank("", vector, k, "dense", per_doc, False, exclude=passage.row)
+        # The other windows of its paragraph are the same citation, and overlap it.
+        own = {p.row for p in self.store.paragraph_windows(passage.doc_id, passage.paragraph, 0, MAX_CONTEXT)}
+        return self._rank("", vector, k, "dense", per_doc, False, exclude=own | {passage.row})
 
     def passage(self, passage_id: str) -> StoredPassage:
         wanted = passage_id.strip()
@@ -429,7 +431,7 @@ class Index:
         mode: str,
         per_doc: int | None,
         explain: bool,
-        exclude: int | None = None,
+        exclude: set[int] | None = None,
         plan: Plan | None = None,
         collapse: bool = True,
         lexical_soon: Future[list[tuple[int, float]]] | None = None,
@@ -469,7 +471,8 @@ class Index:
             # scores left as they are (a lift on the cosine scale would mean nothing to
             # reciprocal-rank scores, and +0.1 let other countries' passages on Ukraine win).
             ranked.sort(key=lambda c: (c.row not in favoured, -c.score, c.row))
-        ranked = [c for c in ranked if c.row != exclude]
+        if exclude:
+            ranked = [c for c in ranked if c.row not in exclude]
         return self._in_paragraph(self._hits_from(self._select(ranked, k, per_doc, collapse), explain))
 
     def _in_paragraph(self, hits: list[Hit]) -> list[Hit]:

@@ -56,6 +56,9 @@ def test_a_result_shows_its_paragraph_around_the_passage_that_matched(
         assert len({p.paragraph for p in stored}) == 2 and len(stored) > 3
         hit = index.search("tribunal crimes east statement", k=1, mode="lexical")[0]
         short = index.search("weather short paragraph", k=1, mode="lexical")[0]
+        # More like one window: never the rest of its own paragraph, which repeats its citation.
+        alike = index.similar(stored[0].passage_id, k=10)
+    assert [h.paragraph for h in alike] == [2]
     assert hit.window and hit.window in hit.text and len(hit.text) > len(hit.window)
     matched = next(p for p in stored if p.passage_id == hit.passage_id)
     assert hit.window == matched.text
