@@ -18,6 +18,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 # Names in common use that pycountry does not give, and codes the UN uses for bodies that are
 # not ISO countries. Reviewed by hand: each maps to exactly what a reader means by it.
@@ -139,18 +140,29 @@ def fold(text: str) -> str:
     return "".join(ch for ch in text if not unicodedata.combining(ch)).lower()
 
 
+def _package_json(package: str, relative: str) -> Any:
+    """A JSON data file a package ships, read without importing the package; None if not there.
+
+    Importing pycountry costs a cold question 20-50 ms (it imports importlib.metadata); finding
+    a package runs none of its code. A damaged file counts as missing: its caller falls back.
+    """
+    spec = importlib.util.find_spec(package)
+    for folder in (spec.submodule_search_locations or []) if spec else []:
+        path = Path(folder) / relative
+        if path.is_file():
+            try:
+                return json.loads(path.read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                return None
+    return None
+
+
 @functools.cache
 def _records() -> dict[str, dict[str, str]]:
-    """pycountry's ISO 3166-1 records by alpha-3 code.
-
-    Read straight from the JSON file pycountry ships: importing pycountry itself costs a cold
-    question 20-50 ms (it imports importlib.metadata); finding the package runs none of its code.
-    """
-    spec = importlib.util.find_spec("pycountry")
-    for folder in (spec.submodule_search_locations or []) if spec else []:
-        path = Path(folder) / "databases" / "iso3166-1.json"
-        if path.is_file():
-            return {r["alpha_3"]: r for r in json.loads(path.read_text(encoding="utf-8"))["3166-1"]}
+    """pycountry's ISO 3166-1 records by alpha-3 code, from the JSON file it ships."""
+    data = _package_json("pycountry", "databases/iso3166-1.json")
+    if data is not None:
+        return {r["alpha_3"]: r for r in data["3166-1"]}
     import pycountry  # a layout of the package this module does not know: ask it
 
     return {c.alpha_3: dict(c._fields) for c in pycountry.countries}
@@ -210,19 +222,15 @@ def _demonyms() -> dict[str, tuple[str, ...]]:
 
     An adjective shared by a state and a territory names the state ("American", "French");
     one shared by two states names both ("Congolese", "Dominican"), as "Congo" does.
-    Read from the data file `pycountryinfo` ships, without importing it; without that file,
-    only the reviewed forms here are known.
+    Read from the data file `pycountryinfo` ships; without that file, only the reviewed forms
+    here are known.
     """
-    spec = importlib.util.find_spec("pycountryinfo")
-    records: list[dict] = []
-    for folder in (spec.submodule_search_locations or []) if spec else []:
-        path = Path(folder) / "data" / "countries.json"
-        if path.is_file():
-            records = json.loads(path.read_text(encoding="utf-8"))
-            break
+    records = _package_json("pycountryinfo", "data/countries.json")
     known = _records()
     found: dict[str, list[tuple[bool, str]]] = {}
-    for record in records:
+    for record in records if isinstance(records, list) else []:
+        if not isinstance(record, dict):
+            continue
         code = (record.get("iso_codes") or {}).get("alpha_3")
         if code not in known:
             continue

@@ -178,6 +178,22 @@ def test_demonym_data_is_read_only_when_a_question_may_use_an_adjective() -> Non
     assert countries._demonyms.cache_info().currsize == 1
 
 
+def test_a_damaged_package_data_file_counts_as_missing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from r2p_search.countries import _package_json
+
+    package = tmp_path / "broken_data_pkg"
+    (package / "data").mkdir(parents=True)
+    (package / "__init__.py").write_text("")
+    (package / "data" / "countries.json").write_text('[{"nationality": "Ivor')
+    monkeypatch.syspath_prepend(str(tmp_path))
+    assert _package_json("broken_data_pkg", "data/countries.json") is None
+    (package / "data" / "countries.json").write_text('[{"nationality": "Ivorian"}]')
+    assert _package_json("broken_data_pkg", "data/countries.json") == [{"nationality": "Ivorian"}]
+    assert _package_json("no_such_package_here", "data/countries.json") is None
+
+
 def test_options_build_a_scope_and_refuse_nonsense() -> None:
     scope = scope_from_options(["Chile", "CIV"], None, "2005..2015", ["SYR_66_2011"])
     assert scope == Scope(("CHL", "CIV"), 2005, 2015, ("SYR_66_2011",))
