@@ -264,7 +264,9 @@ class Index:
         pending = [self._lexical_soon(plan, k, mode) for plan in plans]
         vectors = self.embedder.embed(texts) if mode != "lexical" else [None] * len(texts)
         return [
-            self._rank(plan.text, vector, k, mode, per_doc, explain, plan=plan, lexical_soon=soon)
+            self._in_paragraph(
+                self._rank(plan.text, vector, k, mode, per_doc, explain, plan=plan, lexical_soon=soon)
+            )
             for plan, vector, soon in zip(plans, vectors, pending, strict=True)
         ]
 
@@ -331,7 +333,7 @@ class Index:
         chosen = list(best.values())[:k]
         for rank, hit in enumerate(chosen, start=1):
             hit.rank = rank
-        return chosen
+        return self._in_paragraph(chosen)
 
     def understand(self, query: str) -> Understood:
         """The countries and years a question names, with this index's last year as a bound."""
@@ -371,8 +373,10 @@ class Index:
         passage = self.passage(passage_id)
         vector = self.store.vectors_at([passage.row])[0]
         # The other windows of its paragraph are the same citation, and overlap it.
-        own = {p.row for p in self.store.paragraph_windows(passage.doc_id, passage.paragraph, 0, MAX_CONTEXT)}
-        return self._rank("", vector, k, "dense", per_doc, False, exclude=own | {passage.row})
+        own = self.store.neighbours(passage.doc_id, passage.n, MAX_CONTEXT, passage.paragraph)
+        return self._in_paragraph(
+            self._rank("", vector, k, "dense", per_doc, False, exclude={p.row for p in own})
+        )
 
     def passage(self, passage_id: str) -> StoredPassage:
         wanted = passage_id.strip()
@@ -473,7 +477,7 @@ class Index:
             ranked.sort(key=lambda c: (c.row not in favoured, -c.score, c.row))
         if exclude:
             ranked = [c for c in ranked if c.row not in exclude]
-        return self._in_paragraph(self._hits_from(self._select(ranked, k, per_doc, collapse), explain))
+        return self._hits_from(self._select(ranked, k, per_doc, collapse), explain)
 
     def _in_paragraph(self, hits: list[Hit]) -> list[Hit]:
         """Each hit's text widened to the windows of its paragraph on either side of it.
@@ -483,9 +487,7 @@ class Index:
         question is after can sit in the next one: the cited paragraph is shown around the match.
         """
         for hit in hits:
-            around = self.store.paragraph_windows(
-                hit.doc_id, hit.paragraph, hit.n - PARAGRAPH_REACH, hit.n + PARAGRAPH_REACH
-            )
+            around = self.store.neighbours(hit.doc_id, hit.n, PARAGRAPH_REACH, hit.paragraph)
             if len(around) > 1:
                 hit.window = hit.text
                 hit.text = join_windows([p.text for p in around])

@@ -329,20 +329,16 @@ class Store:
         ).fetchone()
         return StoredPassage(*row) if row else None
 
-    def neighbours(self, doc_id: str, n: int, context: int) -> list[StoredPassage]:
+    def neighbours(
+        self, doc_id: str, n: int, context: int, paragraph: int | None = None
+    ) -> list[StoredPassage]:
+        """Passage n of a document and up to `context` on each side, in order; with `paragraph`,
+        only those of that paragraph."""
+        within, params = ("", []) if paragraph is None else (" AND paragraph = ?", [paragraph])
         cur = self.db.execute(
             "SELECT row, passage_id, doc_id, n, paragraph, text FROM passages "
-            "WHERE doc_id = ? AND n BETWEEN ? AND ? ORDER BY n",
-            (doc_id, n - context, n + context),
-        )
-        return [StoredPassage(*r) for r in cur]
-
-    def paragraph_windows(self, doc_id: str, paragraph: int, n_from: int, n_to: int) -> list[StoredPassage]:
-        """The passages numbered n_from..n_to of one paragraph of a document, in order."""
-        cur = self.db.execute(
-            "SELECT row, passage_id, doc_id, n, paragraph, text FROM passages "
-            "WHERE doc_id = ? AND n BETWEEN ? AND ? AND paragraph = ? ORDER BY n",
-            (doc_id, n_from, n_to, paragraph),
+            f"WHERE doc_id = ? AND n BETWEEN ? AND ?{within} ORDER BY n",
+            (doc_id, n - context, n + context, *params),
         )
         return [StoredPassage(*r) for r in cur]
 
