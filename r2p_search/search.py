@@ -277,7 +277,7 @@ class Index:
             from concurrent.futures import ThreadPoolExecutor  # only questions that use BM25 pay for it
 
             self._worker = ThreadPoolExecutor(1, thread_name_prefix="r2p-lexical")
-        return self._worker.submit(self._lexical, plan.text, self._pool_size(k), plan.scope)
+        return self._worker.submit(self._lexical, plan.text, self._pool_size(k), plan.scope, plan.favoured())
 
     def _wants_lexical(self, query: str, mode: str) -> bool:
         # A fusion rule may give a query no lexical weight: then skip BM25 rather than compute and ignore it.
@@ -407,11 +407,13 @@ class Index:
         rows = self.store.scope_rows(scope) if scope else None
         return self.store.nearest(vector, n, rows)
 
-    def _lexical(self, query: str, n: int, scope: Scope | None = None) -> list[tuple[int, float]]:
+    def _lexical(
+        self, query: str, n: int, scope: Scope | None = None, favoured: Scope | None = None
+    ) -> list[tuple[int, float]]:
         terms = lexical_terms(query)
         if not terms:
             return []
-        return self.store.lexical(self._without_common(terms), n, scope)
+        return self.store.lexical(self._without_common(terms), n, scope, also=favoured)
 
     def _without_common(self, terms: list[str]) -> str:
         """The terms of an OR query less those in very many passages ("international", "world").
@@ -445,19 +447,17 @@ class Index:
             return []
         scope = plan.scope if plan else None
         dense = self._dense(vector, n, scope) if vector is not None else []
+        within = plan.favoured() if plan else None
         if lexical_soon is not None:
             lexical = lexical_soon.result()
         else:
-            lexical = self._lexical(query, n, scope) if self._wants_lexical(query, mode) else []
+            lexical = self._lexical(query, n, scope, within) if self._wants_lexical(query, mode) else []
         favoured: set[int] = set()
-        if plan and plan.favour:
-            # The countries a question names as speakers: their passages join the candidates even
-            # when the whole index holds closer ones.
-            base = plan.scope
-            within = Scope(plan.favour, base.year_from, base.year_to, base.docs)
+        if within is not None:
+            # The countries a question names as speakers: their passages join the candidates, by
+            # both retrievers, even when the whole index holds closer ones.
             favoured = set(self.store.scope_rows(within).tolist())
             if favoured and vector is not None:
-                # Dense only: a second BM25 query over 35 years costs 100-300 ms on short queries.
                 dense = _union(dense, self._dense(vector, n, within))
         if mode == "dense":
             ranked = [Candidate(r, s, dense_rank=i, dense_score=s) for i, (r, s) in enumerate(dense, 1)]
@@ -620,6 +620,12 @@ class Plan:
     scope: Scope  # where results must come from
     favour: tuple[str, ...]  # countries whose passages are lifted
     understood: Understood
+
+    def favoured(self) -> Scope | None:
+        """The part of the scope spoken by the favoured countries, if any are."""
+        if not self.favour:
+            return None
+        return Scope(self.favour, self.scope.year_from, self.scope.year_to, self.scope.docs)
 
     def describe(self) -> str:
         """What the search keeps to and favours, in words: "country: Chile; year: 2019"."""

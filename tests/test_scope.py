@@ -221,6 +221,21 @@ def test_a_rare_country_and_year_still_returns_its_passages(index_dir: Path) -> 
         assert lexical and all(h.meta["year"] == 2019 for h in lexical)
 
 
+def test_bm25_also_gives_the_best_passages_of_a_favoured_country(index_dir: Path) -> None:
+    with open_index(index_dir) as index:
+        store = index.store
+        speakers = {p.row: p.doc_id for p in store.passages_at(list(range(index.size)))}
+        # One passage in nine speaks of nuclear disarmament: the top 2 cannot hold them all.
+        best = store.lexical('"nuclear"', 2)
+        assert len(best) == 2
+        rare = [row for row, _ in store.lexical('"nuclear"', 2, Scope(("CIV",)))]
+        assert [speakers[r] for r in rare] == ["2019/CIV_74_2019"]
+        assert rare[0] not in {r for r, _ in best}  # ties go to earlier rows, so 2011's
+        both = store.lexical('"nuclear"', 2, also=Scope(("CIV",)))
+        assert {r for r, _ in best} | set(rare) == {r for r, _ in both}
+        assert [s for _, s in both] == sorted((s for _, s in both), reverse=True)
+
+
 def test_years_named_in_a_question_scope_the_search_and_countries_are_favoured(index_dir: Path) -> None:
     with open_index(index_dir) as index:
         hits = index.search("in 2012, who spoke of nuclear disarmament?", k=10)
