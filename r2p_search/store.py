@@ -381,10 +381,8 @@ class Store:
         params = [*params, limit]
         if also:
             sql, also_params = self.scope_sql(also)
-            best = (
-                f"SELECT * FROM ({best}) UNION "
-                f"SELECT * FROM (SELECT row, score FROM hits WHERE row IN ({sql}) ORDER BY score DESC, row LIMIT ?)"
-            )
+            also_best = f"SELECT row, score FROM hits WHERE row IN ({sql}) ORDER BY score DESC, row LIMIT ?"
+            best = f"SELECT * FROM ({best}) UNION SELECT * FROM ({also_best})"
             params = [*params, *also_params, limit]
         try:
             # Matches first, then the scope: given "rowid IN (...)" beside MATCH, SQLite probes the
