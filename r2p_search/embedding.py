@@ -289,6 +289,7 @@ class OnnxEmbedder:
         self._workers: Any = None  # a queue of one-thread sessions, one per core, for many texts
         self._counter: Any = None
         self._encoder: Any = None
+        self._inputs: frozenset[str] = frozenset()  # what the graph reads: MPNet has no token_type_ids
         self._lock = threading.Lock()
         self._preloading: threading.Thread | None = None
 
@@ -385,6 +386,7 @@ class OnnxEmbedder:
     def _load_session(self) -> Any:
         if self._session is None:
             self._session = self._new_session(threads=_cores())
+            self._inputs = frozenset(i.name for i in self._session.get_inputs())
             self._encoder = self._tokenizer(truncate=True)
         return self._session
 
@@ -438,7 +440,7 @@ class OnnxEmbedder:
             ids = np.asarray([encodings[i].ids], dtype=np.int64)
             mask, types = np.ones_like(ids), np.zeros_like(ids)
             feed = {"input_ids": ids, "attention_mask": mask, "token_type_ids": types}
-            out[i] = one.run(None, feed)[0][0]
+            out[i] = one.run(None, {name: feed[name] for name in feed if name in self._inputs})[0][0]
 
         if len(texts) == 1:
             run(session, 0)

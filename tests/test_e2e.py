@@ -191,6 +191,43 @@ def test_onnx_encoders_match_sentence_transformers(
     assert np.array_equal(query_side.embed_query(texts[0]), query_side.embed(texts)[0])
 
 
+def test_a_model_without_token_types_is_exported_and_served(tmp_path: Path) -> None:
+    """MPNet models (all-mpnet-base-v2 and kin) read no token_type_ids: the ONNX graph has none."""
+    import numpy as np
+    from sentence_transformers import SentenceTransformer
+    from transformers import MPNetConfig, MPNetModel
+
+    try:
+        from sentence_transformers.sentence_transformer.modules import Normalize, Pooling, Transformer
+    except ImportError:  # before sentence-transformers 6
+        from sentence_transformers.models import Normalize, Pooling, Transformer
+
+    from r2p_search.embedding import OnnxEmbedder, bundled_model_path
+    from r2p_search.export import export
+
+    bundled = bundled_model_path()
+    assert bundled is not None
+    # A tiny random MPNet with the bundled model's word pieces: it is the graph's inputs that matter.
+    encoder = tmp_path / "encoder"
+    config = MPNetConfig(
+        vocab_size=30527, hidden_size=32, num_hidden_layers=1, num_attention_heads=2, intermediate_size=37
+    )
+    MPNetModel(config).save_pretrained(encoder)
+    for name in ("tokenizer.json", "tokenizer_config.json", "vocab.txt", "special_tokens_map.json"):
+        shutil.copy(bundled / name, encoder / name)
+    transformer = Transformer(str(encoder), max_seq_length=64)
+    pooling = Pooling(config.hidden_size, "mean")
+    reference = SentenceTransformer(modules=[transformer, pooling, Normalize()], device="cpu")
+    reference.save(str(tmp_path / "tiny-mpnet"))
+
+    folder = export(str(tmp_path / "tiny-mpnet"), tmp_path / "exported")
+    served = OnnxEmbedder("tiny-mpnet", folder=folder, precision="fp32")
+    texts = ["what about Syria", "The responsibility to protect populations from genocide."]
+    vectors = served.embed(texts)
+    assert vectors.shape == (2, 32)
+    assert np.sum(vectors * reference.encode(texts), axis=1).min() >= 0.999
+
+
 def test_an_export_is_kept_and_a_damaged_copy_is_never_used(
     exported: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
