@@ -440,7 +440,10 @@ class OnnxEmbedder:
             ids = np.asarray([encodings[i].ids], dtype=np.int64)
             mask, types = np.ones_like(ids), np.zeros_like(ids)
             feed = {"input_ids": ids, "attention_mask": mask, "token_type_ids": types}
-            out[i] = one.run(None, {name: feed[name] for name in feed if name in self._inputs})[0][0]
+            try:
+                out[i] = one.run(None, {name: feed[name] for name in feed if name in self._inputs})[0][0]
+            except Exception as exc:  # onnxruntime raises its own exception types
+                raise ModelError(f"model {self.name} failed on a text ({str(exc)[:160]})") from exc
 
         if len(texts) == 1:
             run(session, 0)
