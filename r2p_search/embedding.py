@@ -13,10 +13,12 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import json
 import os
 import re
 import threading
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -30,10 +32,52 @@ Progress = Callable[[int], None]
 """Called with the number of texts just embedded."""
 
 
+@dataclass(frozen=True)
+class Prompts:
+    """Text a model wants before each query and each document (E5's "query: ", BGE's instruction)."""
+
+    query: str = ""
+    document: str = ""
+
+
+NO_PROMPTS = Prompts()
+
+_DOCUMENT_PROMPTS = ("document", "passage", "corpus")
+
+
+def prompts_of(config: dict[str, Any]) -> Prompts:
+    """The query and document prompts of a model config, by the names sentence-transformers'
+    `encode_query` and `encode_document` look for; otherwise its default prompt, if any.
+
+    An empty prompt counts as none: sentence-transformers 6 saves empty "query" and "document"
+    placeholders beside a model's real prompts (E5's "passage: ").
+    """
+    raw = config.get("prompts")
+    prompts = {k: v for k, v in raw.items() if isinstance(v, str) and v} if isinstance(raw, dict) else {}
+    default = prompts.get(str(config.get("default_prompt_name")), "")
+    query = prompts.get("query", default)
+    document = next((prompts[n] for n in _DOCUMENT_PROMPTS if n in prompts), default)
+    return Prompts(query, document)
+
+
+def read_prompts(location: str | Path) -> Prompts:
+    """The prompts a model folder declares in config_sentence_transformers.json.
+
+    A model trained with prompts (E5, BGE, ...) ranks worse without them. A folder that declares
+    none, or whose file is damaged, has none.
+    """
+    try:
+        config = json.loads((Path(location) / "config_sentence_transformers.json").read_text("utf-8"))
+    except (OSError, ValueError):
+        return NO_PROMPTS
+    return prompts_of(config) if isinstance(config, dict) else NO_PROMPTS
+
+
 class Embedder(Protocol):
     name: str  # what the user asked for, recorded in the manifest
     dimension: int
     max_tokens: int  # the model's input window in word pieces, special tokens included
+    prompts: Prompts  # added by the caller: embed() takes texts as they are
     # count_tokens() counts word pieces without the special tokens the model adds
 
     @property
@@ -94,6 +138,7 @@ class HashingEmbedder:
         self.dimension = dimension
         self.max_tokens = max_tokens
         self.name = f"hash:{dimension}"
+        self.prompts = NO_PROMPTS
 
     @classmethod
     def from_name(cls, name: str) -> HashingEmbedder:
@@ -217,6 +262,13 @@ class SentenceTransformerEmbedder:
         return int(self.model.max_seq_length)
 
     @property
+    def prompts(self) -> Prompts:  # type: ignore[override]
+        if Path(self._location).is_dir():
+            return read_prompts(self._location)
+        model = self.model
+        return prompts_of({"prompts": model.prompts, "default_prompt_name": model.default_prompt_name})
+
+    @property
     def fingerprint(self) -> str:
         """sha256 over the model's weights: the same file under another name matches, an edit does not."""
         if self._fingerprint is None:
@@ -249,6 +301,7 @@ class SentenceTransformerEmbedder:
             ids = order[start : start + chunk]
             vectors = model.encode(
                 [texts[i] for i in ids],
+                prompt="",  # the caller adds the model's prompts, as the ONNX path needs it to
                 batch_size=self.batch_size,
                 normalize_embeddings=True,
                 convert_to_numpy=True,
@@ -348,6 +401,11 @@ class OnnxEmbedder:
     @property
     def dimension(self) -> int:  # type: ignore[override]
         return int(self.meta["dimension"])
+
+    @property
+    def prompts(self) -> Prompts:  # type: ignore[override]
+        """Read from the model's folder when it is exported for an index; a search reads the manifest."""
+        return read_prompts(self._location) if self._location else NO_PROMPTS
 
     @property
     def max_tokens(self) -> int:  # type: ignore[override]

@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, astuple, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -264,6 +264,8 @@ def _full_rebuild_reason(old: Manifest, embedder: Embedder, pipeline: Pipeline, 
         return "--full was given"
     if old.model.name != embedder.name:
         return f"the model changed from {old.model.name} to {embedder.name}"
+    if (old.model.query_prompt, old.model.document_prompt) != astuple(embedder.prompts):
+        return "the model's prompts changed"
     if old.pipeline != pipeline:
         return "the way passages are made or embedded changed"
     return None
@@ -355,6 +357,8 @@ def _build(
         max_tokens=embedder.max_tokens,
         encoder=_encoder_kind(embedder),
         export=embedder.key if isinstance(embedder, OnnxEmbedder) else None,
+        query_prompt=embedder.prompts.query,
+        document_prompt=embedder.prompts.document,
     )
     known_bad = {s.source: {"sha256": s.sha256, "reason": s.reason} for s in report.skipped if s.sha256}
     manifest = writer.commit(info, pipeline, entries, known_bad)
@@ -379,9 +383,9 @@ def _encoder_kind(embedder: Embedder) -> str:
     return "sentence-transformers"
 
 
-def embedding_input(label: str, text: str) -> str:
-    """What the model reads for a passage: its document's label, then its text."""
-    return f"{label}: {text}" if label else text
+def embedding_input(label: str, text: str, prompt: str = "") -> str:
+    """What the model reads for a passage: its model's prompt, its document's label, its text."""
+    return prompt + (f"{label}: {text}" if label else text)
 
 
 def _prepare(
@@ -400,10 +404,11 @@ def _prepare(
             try:
                 document = read_document(file, data)
                 label = context_label(document.meta) if pipeline.embed_context else ""
-                # The label shares the model's window with the passage.
+                # The prompt and the label share the model's window with the passage.
                 budget = min(pipeline.passage_tokens, embedder.max_tokens - 2)
-                if label:
-                    budget -= embedder.count_tokens([embedding_input(label, "")])[0]
+                prefix = embedding_input(label, "", embedder.prompts.document)
+                if prefix:
+                    budget -= embedder.count_tokens([prefix])[0]
                 passages = make_passages(document.body, embedder.count_tokens, budget)
             except BadFileError as exc:
                 report.skipped.append(Skipped(file.source, str(exc), file_digest(file, data)))
@@ -432,7 +437,8 @@ def _embed(prepared: list[_Prepared], embedder: Embedder, progress: ProgressFact
     vectors: dict[str, np.ndarray] = {}
     with progress("Embedding", total) as advance:
         for item in prepared:
-            texts = [embedding_input(item.label, text) for _, _, text in item.passages]
+            prompt = embedder.prompts.document
+            texts = [embedding_input(item.label, text, prompt) for _, _, text in item.passages]
             vectors[item.file.source] = embedder.embed(texts, progress=advance)
     return vectors
 
@@ -473,6 +479,7 @@ class Status:
             "passages": m.passages if m else 0,
             "model": m.model.name if m else None,
             "dimension": m.model.dimension if m else None,
+            "prompts": {"query": m.model.query_prompt, "document": m.model.document_prompt} if m else None,
             "format_version": m.format_version if m else None,
             "corpus_files": len(scan.readable) + len(scan.skipped),
             "up_to_date": m is not None

@@ -231,6 +231,9 @@ def render_status(console: Console, status: Status) -> None:
     if data["built"]:
         table.add_row("built", str(data["created_at"]))
         table.add_row("model", f"{escape(str(data['model']))} ({data['dimension']} dimensions)")
+        prompts = data["prompts"]
+        if prompts["query"] or prompts["document"]:
+            table.add_row("prompts", escape(f"query {prompts['query']!r}, passage {prompts['document']!r}"))
         table.add_row("documents", str(data["documents"]))
         table.add_row("passages", str(data["passages"]))
         state = (

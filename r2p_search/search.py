@@ -217,6 +217,11 @@ class Index:
             self._embedder = embedder
         return self._embedder
 
+    def embed_queries(self, texts: list[str]) -> np.ndarray:
+        """Vectors of questions, each after the query prompt the index's model was built with."""
+        prompt = self.store.manifest.model.query_prompt
+        return self.embedder.embed([prompt + text for text in texts])
+
     @property
     def size(self) -> int:
         return int(self.store.vectors.ntotal)
@@ -262,7 +267,7 @@ class Index:
         # question is embedded and the vectors scanned, so a short question waits for the slower
         # of the two, not their sum (at 35 years each can take tens of milliseconds).
         pending = [self._lexical_soon(plan, k, mode) for plan in plans]
-        vectors = self.embedder.embed(texts) if mode != "lexical" else [None] * len(texts)
+        vectors = self.embed_queries(texts) if mode != "lexical" else [None] * len(texts)
         return [
             self._in_paragraph(
                 self._rank(plan.text, vector, k, mode, per_doc, explain, plan=plan, lexical_soon=soon)
@@ -320,7 +325,7 @@ class Index:
         plan = self.plan(query, scope, literal)
         # Named countries are what is compared here, not favoured over the others.
         plan = Plan(plan.text, plan.scope, (), plan.understood)
-        vector = self.embedder.embed([plan.text])[0] if mode != "lexical" else None
+        vector = self.embed_queries([plan.text])[0] if mode != "lexical" else None
         # One passage per document, and the same words from two countries are both kept.
         pool = self._rank(
             plan.text, vector, min(self.size, max(k * 20, 200)), mode, 1, False, plan=plan, collapse=False

@@ -92,6 +92,8 @@ class ModelInfo:
     normalized: bool = True
     encoder: str = "sentence-transformers"  # or "onnx" (exported into models/), or "hash"
     export: str | None = None  # the folder under models/ holding the exported model
+    query_prompt: str = ""  # put before each question, as the model was trained (E5: "query: ")
+    document_prompt: str = ""  # put before each passage
 
 
 @dataclass

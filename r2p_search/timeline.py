@@ -87,7 +87,7 @@ def timeline(
     query = clean_query(query)
     plan = index.plan(query, scope, literal)
     table = index.row_table()
-    vector = index.embedder.embed([plan.text])[0]
+    vector = index.embed_queries([plan.text])[0]
     scores = index.matrix() @ np.asarray(vector, dtype=np.float32)
     in_scope = np.ones(len(scores), dtype=bool)
     if plan.scope:

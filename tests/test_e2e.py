@@ -191,11 +191,15 @@ def test_onnx_encoders_match_sentence_transformers(
     assert np.array_equal(query_side.embed_query(texts[0]), query_side.embed(texts)[0])
 
 
-def test_a_model_without_token_types_is_exported_and_served(tmp_path: Path) -> None:
-    """MPNet models (all-mpnet-base-v2 and kin) read no token_type_ids: the ONNX graph has none."""
+def test_a_model_without_token_types_and_with_prompts_is_exported_and_served(tmp_path: Path) -> None:
+    """MPNet models (all-mpnet-base-v2 and kin) read no token_type_ids: the ONNX graph has none.
+    A model's declared prompts are put before questions and passages as sentence-transformers does."""
     import numpy as np
     from sentence_transformers import SentenceTransformer
     from transformers import MPNetConfig, MPNetModel
+
+    from r2p_search.embedding import Prompts, SentenceTransformerEmbedder
+    from r2p_search.indexer import embedding_input
 
     try:
         from sentence_transformers.sentence_transformer.modules import Normalize, Pooling, Transformer
@@ -217,15 +221,31 @@ def test_a_model_without_token_types_is_exported_and_served(tmp_path: Path) -> N
         shutil.copy(bundled / name, encoder / name)
     transformer = Transformer(str(encoder), max_seq_length=64)
     pooling = Pooling(config.hidden_size, "mean")
-    reference = SentenceTransformer(modules=[transformer, pooling, Normalize()], device="cpu")
-    reference.save(str(tmp_path / "tiny-mpnet"))
+    reference = SentenceTransformer(
+        modules=[transformer, pooling, Normalize()],
+        device="cpu",
+        prompts={"query": "query: ", "passage": "passage: "},
+    )
+    location = str(tmp_path / "tiny-mpnet")
+    reference.save(location)
 
-    folder = export(str(tmp_path / "tiny-mpnet"), tmp_path / "exported")
+    folder = export(location, tmp_path / "exported")
     served = OnnxEmbedder("tiny-mpnet", folder=folder, precision="fp32")
     texts = ["what about Syria", "The responsibility to protect populations from genocide."]
     vectors = served.embed(texts)
     assert vectors.shape == (2, 32)
-    assert np.sum(vectors * reference.encode(texts), axis=1).min() >= 0.999
+    assert np.sum(vectors * reference.encode(texts, prompt=""), axis=1).min() >= 0.999
+
+    expected = Prompts("query: ", "passage: ")
+    indexing = OnnxEmbedder("tiny-mpnet", tmp_path / "models", location=location, precision="fp32")
+    in_torch = SentenceTransformerEmbedder(location)
+    assert indexing.prompts == in_torch.prompts == expected
+    for embedder in (indexing, in_torch):
+        question = embedder.embed([expected.query + texts[0]])
+        passage = embedder.embed([embedding_input("", texts[1], expected.document)])
+        assert float(question[0] @ reference.encode_query(texts[:1])[0]) >= 0.999
+        # Not encode_document: sentence-transformers 6 picks its own empty "document" placeholder.
+        assert float(passage[0] @ reference.encode(texts[1:], prompt="passage: ")[0]) >= 0.999
 
 
 def test_an_export_is_kept_and_a_damaged_copy_is_never_used(

@@ -1,12 +1,13 @@
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from r2p_search.embedding import HashingEmbedder
+from r2p_search.embedding import HashingEmbedder, Prompts, read_prompts
 from r2p_search.errors import CorpusError, IndexLockedError
 from r2p_search.indexer import build_index, corpus_status
 from r2p_search.search import Index
@@ -204,3 +205,70 @@ def test_known_bad_file_is_not_retried_until_it_changes(make_corpus: Callable, t
     (corpus / "bad.txt").write_text("Now a readable statement on genocide prevention and early warning.\n")
     report = build_index(corpus, tmp_path / "index", embedder=CountingEmbedder())
     assert report.new == ["bad.txt"] and not report.skipped
+
+
+E5_PROMPTS = Prompts("query: ", "passage: ")
+
+
+class PromptedEmbedder(CountingEmbedder):
+    """A model that, like E5, wants "query: " and "passage: " before what it reads."""
+
+    def __init__(self, prompts: Prompts = E5_PROMPTS) -> None:
+        super().__init__()
+        self.prompts = prompts
+
+
+def test_a_models_prompts_go_before_passages_and_questions(make_corpus: Callable, tmp_path: Path) -> None:
+    corpus = make_corpus({"CAN_67_2012.txt": "Debt relief remains the priority of our delegation.\n"})
+    embedder = PromptedEmbedder()
+    build_index(corpus, tmp_path / "index", embedder=embedder)
+    assert embedder.embedded == ["passage: Canada, 2012: Debt relief remains the priority of our delegation."]
+    manifest = read_manifest(tmp_path / "index")
+    assert manifest is not None
+    assert (manifest.model.query_prompt, manifest.model.document_prompt) == ("query: ", "passage: ")
+    status = corpus_status(corpus, tmp_path / "index").to_json()
+    assert status["prompts"] == {"query": "query: ", "document": "passage: "}
+    # The query prompt comes from the manifest: the index, not the caller, knows how it was built.
+    asker = CountingEmbedder()
+    with Index.open(tmp_path / "index", embedder=asker) as index:
+        assert index.search("debt relief", k=1, mode="dense")
+    assert asker.embedded == ["query: debt relief"]
+    # Other prompts make other vectors: every passage is embedded again.
+    report = build_index(corpus, tmp_path / "index", embedder=PromptedEmbedder(Prompts("", "doc: ")))
+    assert report.full_rebuild_reason == "the model's prompts changed" and report.embedded == 1
+
+
+@pytest.mark.parametrize(
+    ("config", "expected"),
+    [
+        ({"prompts": {"query": "query: ", "passage": "passage: "}}, Prompts("query: ", "passage: ")),
+        ({"prompts": {"query": "Q", "document": "D", "passage": "P"}}, Prompts("Q", "D")),
+        (
+            {"prompts": {"query": "Represent this sentence: ", "document": ""}},
+            Prompts("Represent this sentence: ", ""),
+        ),
+        # sentence-transformers 6 saves an empty "document" beside E5's "passage".
+        (
+            {"prompts": {"query": "query: ", "document": "", "passage": "passage: "}},
+            Prompts("query: ", "passage: "),
+        ),
+        (
+            {"prompts": {"classification": "C: "}, "default_prompt_name": "classification"},
+            Prompts("C: ", "C: "),
+        ),
+        ({"prompts": {"query": "Q"}, "default_prompt_name": "nope"}, Prompts("Q", "")),
+        ({"prompts": ["query: "]}, Prompts()),
+        ({"__version__": {"sentence_transformers": "2.0.0"}}, Prompts()),
+    ],
+)
+def test_model_prompts_are_read_as_sentence_transformers_reads_them(
+    config: dict, expected: Prompts, tmp_path: Path
+) -> None:
+    (tmp_path / "config_sentence_transformers.json").write_text(json.dumps(config))
+    assert read_prompts(tmp_path) == expected
+
+
+def test_a_model_folder_without_a_readable_config_has_no_prompts(tmp_path: Path) -> None:
+    assert read_prompts(tmp_path) == Prompts()
+    (tmp_path / "config_sentence_transformers.json").write_text("{not json")
+    assert read_prompts(tmp_path) == Prompts()
