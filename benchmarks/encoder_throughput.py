@@ -33,7 +33,7 @@ sys.path.insert(0, str(REPO))
 
 from r2p_search.documents import context_label  # noqa: E402
 from r2p_search.embedding import OnnxEmbedder  # noqa: E402
-from r2p_search.export import INT8  # noqa: E402
+from r2p_search.export import INT8, graph_feed  # noqa: E402
 from r2p_search.indexer import embedding_input  # noqa: E402
 from r2p_search.search import Index  # noqa: E402
 
@@ -61,7 +61,8 @@ def batched(folder: Path, texts: list[str], batch: int) -> np.ndarray:
     options.intra_op_num_threads = os.cpu_count() or 1
     session = ort.InferenceSession(str(folder / INT8), options, providers=["CPUExecutionProvider"])
     order = sorted(range(len(texts)), key=lambda i: len(encodings[i]))
-    out = np.zeros((len(texts), 384), dtype=np.float32)
+    inputs = {i.name for i in session.get_inputs()}
+    out: np.ndarray | None = None
     for start in range(0, len(order), batch):
         rows = order[start : start + batch]
         ids = np.zeros((len(rows), max(len(encodings[i]) for i in rows)), dtype=np.int64)
@@ -69,8 +70,12 @@ def batched(folder: Path, texts: list[str], batch: int) -> np.ndarray:
         for r, i in enumerate(rows):
             ids[r, : len(encodings[i])] = encodings[i]
             mask[r, : len(encodings[i])] = 1
-        feed = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
-        out[rows] = session.run(None, feed)[0]
+        feed = {**graph_feed(ids, inputs), "attention_mask": mask}
+        vectors = session.run(None, feed)[0]
+        if out is None:
+            out = np.zeros((len(texts), vectors.shape[1]), dtype=np.float32)
+        out[rows] = vectors
+    assert out is not None
     return out
 
 

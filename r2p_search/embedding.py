@@ -457,7 +457,9 @@ class OnnxEmbedder:
         options.intra_op_num_threads = threads
         options.inter_op_num_threads = 1
         options.log_severity_level = 3
-        path = self.folder / (INT8 if self.precision == "int8" else FP32)
+        # An export whose int8 graph strays from full precision said so: it is not used.
+        int8 = self.precision == "int8" and self.meta.get("int8", True)
+        path = self.folder / (INT8 if int8 else FP32)
         try:
             return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
         except Exception as exc:  # onnxruntime raises its own exception types
@@ -487,6 +489,8 @@ class OnnxEmbedder:
         """
         import numpy as np
 
+        from .export import graph_feed
+
         session = self.session
         texts = list(texts)
         out = np.zeros((len(texts), self.dimension), dtype=np.float32)
@@ -496,10 +500,8 @@ class OnnxEmbedder:
 
         def run(one: Any, i: int) -> None:
             ids = np.asarray([encodings[i].ids], dtype=np.int64)
-            mask, types = np.ones_like(ids), np.zeros_like(ids)
-            feed = {"input_ids": ids, "attention_mask": mask, "token_type_ids": types}
             try:
-                out[i] = one.run(None, {name: feed[name] for name in feed if name in self._inputs})[0][0]
+                out[i] = one.run(None, graph_feed(ids, self._inputs))[0][0]
             except Exception as exc:  # onnxruntime raises its own exception types
                 raise ModelError(f"model {self.name} failed on a text ({str(exc)[:160]})") from exc
 

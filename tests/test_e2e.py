@@ -248,6 +248,26 @@ def test_a_model_without_token_types_and_with_prompts_is_exported_and_served(tmp
         assert float(passage[0] @ reference.encode(texts[1:], prompt="passage: ")[0]) >= 0.999
 
 
+def test_int8_is_used_for_passages_only_where_the_export_found_it_faithful(
+    exported: Path, tmp_path: Path
+) -> None:
+    import numpy as np
+
+    from r2p_search.embedding import OnnxEmbedder
+    from r2p_search.export import INT8_MIN_COSINE, META
+
+    meta = json.loads((exported / META).read_text())
+    assert meta["int8"] is True and meta["int8_cosine"] >= INT8_MIN_COSINE
+    texts = ["what about Syria", "The responsibility to protect populations from genocide."]
+    fp32 = OnnxEmbedder("m", folder=exported, precision="fp32").embed(texts)
+    assert not np.array_equal(OnnxEmbedder("m", folder=exported, precision="int8").embed(texts), fp32)
+    # A model that int8 changes too much (all-mpnet-base-v2: mean cosine 0.93) is run in full.
+    strays = tmp_path / exported.name
+    shutil.copytree(exported, strays)
+    (strays / META).write_text(json.dumps({**meta, "int8": False, "int8_cosine": 0.93}))
+    assert np.array_equal(OnnxEmbedder("m", folder=strays, precision="int8").embed(texts), fp32)
+
+
 def test_an_export_is_kept_and_a_damaged_copy_is_never_used(
     exported: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
