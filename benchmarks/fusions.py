@@ -4,6 +4,7 @@
     python benchmarks/fusions.py --index DIR --fusions default questions-dense \\
         --sets tests/eval/ungdc-multiyear.jsonl tests/eval/ungdc-2011.jsonl
     python benchmarks/fusions.py --index DIR --naive-corpus ../shared/data/ungdc   # + the baseline
+    python benchmarks/fusions.py --index DIR --fusions default --literal     # + questions not understood
 
 For an index too large to rebuild per rule, such as all 35 years of General Debates: each rule
 is scored on the same index, in one process, with the questions understood as `search` does.
@@ -48,6 +49,9 @@ def main() -> None:
     parser.add_argument("--sets", type=Path, nargs="+", default=DEFAULT_SETS)
     parser.add_argument("--fusions", nargs="+", default=list(FUSIONS), choices=list(FUSIONS))
     parser.add_argument("--naive-corpus", type=Path, help="also score the naive recipe over this corpus")
+    parser.add_argument(
+        "--literal", action="store_true", help="also score each rule with questions taken literally"
+    )
     args = parser.parse_args()
     try:
         sets = {path.stem: load_queries(path) for path in args.sets}
@@ -57,6 +61,8 @@ def main() -> None:
             for name in args.fusions:
                 index.fusion = FUSIONS[name]
                 report(f"{name}: {FUSIONS[name]}", sets, lambda qs, k: index.search_many(qs, k))
+                if args.literal:
+                    report(f"{name}, --literal", sets, lambda qs, k: index.search_many(qs, k, literal=True))
     except R2PError as exc:
         sys.exit(f"error: {exc}")
 

@@ -3,6 +3,7 @@
     python benchmarks/quality.py                      # shipped speech + UNGDC 2011 (builds indexes once)
     python benchmarks/quality.py --sets seed          # only the shipped-speech set (seconds)
     python benchmarks/quality.py --variants 254-ctx   # only some pipeline variants
+    python benchmarks/quality.py --sets ungdc-2011 --model DIR   # + another model, default pipeline
 
 Each pipeline variant (passage length in word pieces, with or without the document label in
 the embedded text) is built once into --cache and scored in every mode and fusion setting;
@@ -104,6 +105,9 @@ def main() -> None:
     parser.add_argument("--fusions", nargs="+", default=["default", "rrf-1.0"], choices=list(FUSIONS))
     parser.add_argument("--cache", type=Path, default=Path("/tmp/r2p-quality"))
     parser.add_argument("--no-naive", action="store_true")
+    parser.add_argument(
+        "--model", help="also score this model (a sentence-transformers folder) in the default pipeline"
+    )
     args = parser.parse_args()
 
     embedder = load_embedder()
@@ -117,14 +121,19 @@ def main() -> None:
     rows: list[Row] = []
     if not args.no_naive:
         rows.append(naive_rows(sets, embedder))
-    for variant in args.variants:
+    variants = [(v, None) for v in args.variants]
+    if args.model:
+        variants.append(("128-ctx-onnx", args.model))
+    for variant, model in variants:
         tokens, context, encoder = VARIANTS[variant]
         pipeline = Pipeline(default_pipeline().splitter_version, tokens, context)
+        if model:
+            variant = f"{Path(model).name}-{variant}"
         indexes = {}
         for set_name, (corpus, _) in sets.items():
             index_dir = args.cache / f"{set_name}-{variant}"
             if encoder == "onnx":
-                build_index(corpus, index_dir, pipeline=pipeline)
+                build_index(corpus, index_dir, model=model, pipeline=pipeline)
                 indexes[set_name] = Index.open(index_dir)
             else:
                 build_index(corpus, index_dir, embedder=embedder, pipeline=pipeline)

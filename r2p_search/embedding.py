@@ -12,6 +12,7 @@ Two embedders share one protocol:
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import json
 import os
@@ -261,7 +262,7 @@ class SentenceTransformerEmbedder:
     def max_tokens(self) -> int:  # type: ignore[override]
         return int(self.model.max_seq_length)
 
-    @property
+    @functools.cached_property
     def prompts(self) -> Prompts:  # type: ignore[override]
         if Path(self._location).is_dir():
             return read_prompts(self._location)
@@ -402,7 +403,7 @@ class OnnxEmbedder:
     def dimension(self) -> int:  # type: ignore[override]
         return int(self.meta["dimension"])
 
-    @property
+    @functools.cached_property
     def prompts(self) -> Prompts:  # type: ignore[override]
         """Read from the model's folder when it is exported for an index; a search reads the manifest."""
         return read_prompts(self._location) if self._location else NO_PROMPTS

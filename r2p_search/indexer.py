@@ -435,9 +435,9 @@ def _embed(prepared: list[_Prepared], embedder: Embedder, progress: ProgressFact
     vector never depends on which other files changed: incremental builds equal full ones)."""
     total = sum(len(item.passages) for item in prepared)
     vectors: dict[str, np.ndarray] = {}
+    prompt = embedder.prompts.document
     with progress("Embedding", total) as advance:
         for item in prepared:
-            prompt = embedder.prompts.document
             texts = [embedding_input(item.label, text, prompt) for _, _, text in item.passages]
             vectors[item.file.source] = embedder.embed(texts, progress=advance)
     return vectors

@@ -461,9 +461,10 @@ class Index:
         if within is not None:
             # The countries a question names as speakers: their passages join the candidates, by
             # both retrievers, even when the whole index holds closer ones.
-            favoured = set(self.store.scope_rows(within).tolist())
+            rows = self.store.scope_rows(within)
+            favoured = set(rows.tolist())
             if favoured and vector is not None:
-                dense = _union(dense, self._dense(vector, n, within))
+                dense = _union(dense, self.store.nearest(vector, n, rows))
         if mode == "dense":
             ranked = [Candidate(r, s, dense_rank=i, dense_score=s) for i, (r, s) in enumerate(dense, 1)]
         elif mode == "lexical":
