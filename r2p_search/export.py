@@ -201,14 +201,13 @@ def _export(location: str, work: Path) -> dict[str, Any]:
 
 
 def _export_quietly(location: str, work: Path) -> dict[str, Any]:
-    from .embedding import quiet_libraries
+    from .embedding import SentenceTransformerEmbedder, quiet_libraries
 
     quiet_libraries()
     try:
         import onnx
         import torch
         from onnxruntime.quantization import QuantType, quantize_dynamic
-        from sentence_transformers import SentenceTransformer
     except ImportError as exc:
         raise ModelError(f"exporting a model needs torch, onnx and sentence-transformers ({exc})") from exc
 
@@ -216,10 +215,7 @@ def _export_quietly(location: str, work: Path) -> dict[str, Any]:
     modules = json.loads((path / "modules.json").read_text())
     pooling = _pooling(path, modules)
     normalize = any(m["type"].endswith("Normalize") for m in modules)
-    import transformers
-
-    transformers.logging.disable_progress_bar()
-    st = SentenceTransformer(location, device="cpu")
+    st = SentenceTransformerEmbedder(location).model  # a model that will not load is a ModelError
     transformer = st[0].auto_model.eval()
 
     class Encoder(torch.nn.Module):

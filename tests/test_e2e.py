@@ -248,6 +248,26 @@ def test_a_model_without_token_types_and_with_prompts_is_exported_and_served(tmp
         assert float(passage[0] @ reference.encode(texts[1:], prompt="passage: ")[0]) >= 0.999
 
 
+def test_a_model_folder_that_will_not_load_is_a_one_line_error(tmp_path: Path) -> None:
+    import os
+
+    from r2p_search.embedding import bundled_model_path
+
+    from .conftest import SEED
+
+    bundled = bundled_model_path()
+    assert bundled is not None
+    broken = tmp_path / "broken-model"
+    shutil.copytree(bundled, broken)
+    (broken / "config_sentence_transformers.json").write_text("{not json")
+    (tmp_path / "corpus").mkdir()
+    shutil.copy(SEED, tmp_path / "corpus" / SEED.name)
+    done = run_cli("index", "--model", str(broken), cwd=tmp_path, env={**os.environ, "R2P_CACHE": ""})
+    assert done.returncode == 1
+    assert done.stderr.strip().splitlines()[-1].startswith(f"error: cannot load model '{broken}'")
+    assert "Traceback" not in done.stderr
+
+
 def test_int8_is_used_for_passages_only_where_the_export_found_it_faithful(
     exported: Path, tmp_path: Path
 ) -> None:
