@@ -27,9 +27,10 @@ from .documents import (
     read_bytes,
     read_document,
 )
+from .documents.un import symbol_keys
 from .embedding import Embedder, HashingEmbedder, OnnxEmbedder, load_embedder
 from .errors import BadFileError, CorpusError, IndexCorruptError
-from .passages import SPLITTER_VERSION, make_passages
+from .passages import SPLITTER_VERSION, block_passages, text_blocks
 from .store import (
     MODELS,
     FileEntry,
@@ -37,6 +38,7 @@ from .store import (
     Manifest,
     ModelInfo,
     NewDocument,
+    PassageRow,
     Pipeline,
     Store,
     fault_point,
@@ -64,6 +66,7 @@ class BuildReport:
     removed: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
     skipped: list[Skipped] = field(default_factory=list)
+    others: dict[str, int] = field(default_factory=dict)  # files that are not documents, by suffix
     documents: int = 0
     passages: int = 0
     embedded: int = 0  # passages embedded in this run
@@ -81,6 +84,7 @@ class BuildReport:
             "embedded": self.embedded,
             "full_rebuild": self.full_rebuild_reason,
             "skipped": [{"source": s.source, "reason": s.reason} for s in self.skipped],
+            "other_files": self.others,
             "seconds": round(self.seconds, 3),
         }
 
@@ -192,7 +196,7 @@ def _id_clashes(files: list[SourceFile], indexed: dict[str, FileEntry]) -> dict[
 class _Prepared:
     file: SourceFile
     document: Document
-    passages: list[tuple[int, int, str]]
+    passages: list[PassageRow]
     label: str
 
 
@@ -214,8 +218,9 @@ def build_index(
     found = find_corpus(corpus)
     files = found.files
     if not files:
-        suffixes = " or ".join(config.DOCUMENT_SUFFIXES)
-        raise CorpusError(f"no {suffixes} files found in corpus {corpus}")
+        suffixes = ", ".join(config.DOCUMENT_SUFFIXES)
+        unread = f"; not read: {found.problems[0][1]}" if found.problems else ""
+        raise CorpusError(f"no documents ({suffixes}) found in corpus {corpus}{unread}")
 
     with write_lock(index_dir):
         report = BuildReport()
@@ -244,6 +249,7 @@ def build_index(
                 known_bad=old_manifest.skipped if old_manifest and not report.full_rebuild_reason else None,
             )
             scan.skipped.extend(Skipped(source, reason) for source, reason in found.problems)
+            report.others = found.others
             fault_point("scanned")
             return _build(scan, index_dir, embedder, pipeline, old_store, report, progress, notify, started)
         finally:
@@ -338,6 +344,7 @@ def _build(
                     doc.meta,
                     item.passages,
                     context_terms(doc.meta),
+                    symbol_keys(str(doc.meta.get("symbol") or "")),
                 ),
                 vectors[file.source],
             )
@@ -409,7 +416,10 @@ def _prepare(
                 prefix = embedding_input(label, "", embedder.prompts.document)
                 if prefix:
                     budget -= embedder.count_tokens([prefix])[0]
-                passages = make_passages(document.body, embedder.count_tokens, budget)
+                blocks = text_blocks(document.body) if document.blocks is None else document.blocks
+                if any(b.number is not None for b in blocks):
+                    document.meta["numbered"] = True  # citations give the document's own numbers
+                passages = block_passages(blocks, embedder.count_tokens, budget)
             except BadFileError as exc:
                 report.skipped.append(Skipped(file.source, str(exc), file_digest(file, data)))
                 advance(1)
@@ -419,7 +429,7 @@ def _prepare(
                     Skipped(file.source, f"{file.source}: no text to index", file_digest(file, data))
                 )
             else:
-                rows = [(p.n, p.paragraph, p.text) for p in passages]
+                rows = [PassageRow(p.n, p.paragraph, p.text, p.cited, p.page, p.part) for p in passages]
                 prepared[file.source] = _Prepared(file, document, rows, label)
             advance(1)
     # Skipped files are neither new nor changed in the index: report them once, as skipped.
@@ -438,7 +448,7 @@ def _embed(prepared: list[_Prepared], embedder: Embedder, progress: ProgressFact
     prompt = embedder.prompts.document
     with progress("Embedding", total) as advance:
         for item in prepared:
-            texts = [embedding_input(item.label, text, prompt) for _, _, text in item.passages]
+            texts = [embedding_input(item.label, p.text, prompt) for p in item.passages]
             vectors[item.file.source] = embedder.embed(texts, progress=advance)
     return vectors
 
@@ -452,8 +462,9 @@ def _copy_unchanged(old: Store, entry: FileEntry, source: str, writer: Generatio
     writer.add(
         NewDocument(
             **asdict(document),
-            passages=[(p.n, p.paragraph, p.text) for p in passages],
+            passages=[PassageRow(p.n, p.paragraph, p.text, p.cited, p.page, p.part) for p in passages],
             context=context_terms(document.meta),
+            symbols=symbol_keys(str(document.meta.get("symbol") or "")),
         ),
         vectors,
     )
@@ -466,6 +477,7 @@ class Status:
     manifest: Manifest | None
     scan: Scan | None
     corpus_problem: str | None = None
+    others: dict[str, int] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         m = self.manifest
@@ -489,6 +501,7 @@ class Status:
             "changed": scan.changed,
             "removed": scan.removed,
             "skipped": [{"source": s.source, "reason": s.reason} for s in scan.skipped],
+            "other_files": self.others,
             "corpus_problem": self.corpus_problem,
         }
 
@@ -504,4 +517,4 @@ def corpus_status(corpus: Path, index_dir: Path) -> Status:
     known_bad = manifest.skipped if manifest else None
     scan = scan_corpus(found.files, indexed, keep_data=False, known_bad=known_bad)
     scan.skipped.extend(Skipped(source, reason) for source, reason in found.problems)
-    return Status(corpus, index_dir, manifest, scan)
+    return Status(corpus, index_dir, manifest, scan, others=found.others)

@@ -19,9 +19,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-SPLITTER_VERSION = 2
+from .documents.model import Block
+from .documents.un import number_blocks
+
+SPLITTER_VERSION = 3
 """Bumped whenever the same text would split differently; an index from another version is rebuilt."""
 
 MIN_WORDS = 6
@@ -33,8 +36,13 @@ TokenCounter = Callable[[Sequence[str]], list[int]]
 @dataclass(frozen=True)
 class Passage:
     n: int  # 1-based position of the passage within its document
-    paragraph: int  # 1-based number of the source paragraph the passage starts in
+    paragraph: int  # 1-based position of the block (source paragraph) the passage starts in
     text: str
+    # The paragraph as a citation gives it: the document's own number where it numbers its
+    # paragraphs, else the block position; None for a title, summary, heading or footnote there.
+    cited: int | None = None
+    page: int | None = None  # 1-based page where the passage starts (PDF only)
+    part: str | None = None  # "title", "summary", "footnote"; None for body text
 
 
 _FURNITURE = re.compile(
@@ -177,33 +185,6 @@ def _word_count(text: str) -> int:
     return len(text.split())
 
 
-def merge_fragments(paragraphs: list[str], min_words: int = MIN_WORDS) -> list[tuple[int, str]]:
-    """(paragraph number, text) units in which no fragment stands alone.
-
-    A fragment joins the paragraph after it (a salutation or heading introduces it); fragments
-    at the very end join the paragraph before (closing thanks).
-    """
-    units: list[tuple[int, str]] = []
-    pending: list[tuple[int, str]] = []
-    for number, text in enumerate(paragraphs, start=1):
-        if _word_count(text) < min_words:
-            pending.append((number, text))
-            continue
-        if pending:
-            units.append((pending[0][0], " ".join([t for _, t in pending] + [text])))
-            pending = []
-        else:
-            units.append((number, text))
-    if pending:
-        tail = " ".join(t for _, t in pending)
-        if units:
-            number, text = units[-1]
-            units[-1] = (number, f"{text} {tail}")
-        else:
-            units.append((pending[0][0], tail))
-    return units
-
-
 _SENTENCE_SPLIT = re.compile(r"(?<=[.!?;])[\"'\u201d\u2019)\]]*\s+(?=[\"'\u201c\u2018(\[]?[A-Z0-9])")
 
 
@@ -319,21 +300,94 @@ def _starts_with(text: str, piece: str) -> bool:
     return text.startswith(piece) and (len(text) == len(piece) or text[len(piece)] == " ")
 
 
+def text_blocks(text: str) -> list[Block]:
+    """The blocks of a plain-text body: its paragraphs, numbered where the document numbers them."""
+    return number_blocks([Block(p) for p in split_paragraphs(text)], strict=True)
+
+
+def merge_blocks(blocks: Sequence[Block], min_words: int = MIN_WORDS) -> list[tuple[int, Block]]:
+    """(block position, block) units in which no fragment stands alone.
+
+    A fragment (a heading, a salutation) joins the block after it, which keeps its own number
+    and part; fragments at the very end join the block before (closing thanks). Titles and
+    footnotes stand alone, however short, and take in no fragment: a footnote is never glued to
+    the text that cites it.
+    """
+    units: list[tuple[int, Block]] = []
+    pending: list[tuple[int, Block]] = []
+    for position, block in enumerate(blocks, start=1):
+        alone = block.part in ("title", "footnote")
+        if not alone and (block.part == "heading" or _word_count(block.text) < min_words):
+            pending.append((position, block))
+            continue
+        if pending and not alone:
+            first_position, first = pending[0]
+            text = " ".join([b.text for _, b in pending] + [block.text])
+            units.append((first_position, replace(block, text=text, page=first.page or block.page)))
+            pending = []
+        else:
+            units.append((position, block))
+    if pending:
+        tail = " ".join(b.text for _, b in pending)
+        absorbing = [i for i, (_, b) in enumerate(units) if b.part not in ("title", "footnote")]
+        if absorbing:
+            i = absorbing[-1]
+            position, block = units[i]
+            units[i] = (position, replace(block, text=f"{block.text} {tail}"))
+        else:
+            position, first = pending[0]
+            units.append(
+                (position, replace(first, text=tail, part=None if first.part == "heading" else first.part))
+            )
+    return units
+
+
+def merge_fragments(paragraphs: list[str], min_words: int = MIN_WORDS) -> list[tuple[int, str]]:
+    """(paragraph number, text) units of plain paragraphs in which no fragment stands alone."""
+    return [
+        (position, block.text) for position, block in merge_blocks([Block(p) for p in paragraphs], min_words)
+    ]
+
+
 def make_passages(
     text: str,
     count_tokens: TokenCounter,
     budget: int,
     min_words: int = MIN_WORDS,
 ) -> list[Passage]:
-    """Passages of a document body, each of at most `budget` word pieces."""
-    units = merge_fragments(split_paragraphs(text), min_words)
+    """Passages of a plain-text document body, each of at most `budget` word pieces."""
+    return block_passages(text_blocks(text), count_tokens, budget, min_words)
+
+
+def block_passages(
+    blocks: Sequence[Block],
+    count_tokens: TokenCounter,
+    budget: int,
+    min_words: int = MIN_WORDS,
+) -> list[Passage]:
+    """Passages of a document's blocks, each of at most `budget` word pieces, with their citation."""
+    units = merge_blocks(blocks, min_words)
     if not units:
         return []
+    numbered = any(b.number is not None for _, b in units)
     budget = max(budget, 8)
-    counts = count_tokens([t for _, t in units])
+    counts = count_tokens([b.text for _, b in units])
     passages: list[Passage] = []
-    for (paragraph, unit), tokens in zip(units, counts, strict=True):
-        parts = [unit] if tokens <= budget else windows(unit, count_tokens, budget)
+    for (position, block), tokens in zip(units, counts, strict=True):
+        if numbered:
+            cited = block.number
+        else:
+            cited = position if block.part is None else None
+        parts = [block.text] if tokens <= budget else windows(block.text, count_tokens, budget)
         for part in parts:
-            passages.append(Passage(n=len(passages) + 1, paragraph=paragraph, text=part))
+            passages.append(
+                Passage(
+                    n=len(passages) + 1,
+                    paragraph=position,
+                    text=part,
+                    cited=cited,
+                    page=block.page,
+                    part=block.part,
+                )
+            )
     return passages

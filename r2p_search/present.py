@@ -88,23 +88,41 @@ def highlight(text: str, query: str) -> Text:
     return rich_text
 
 
-def _citation(hit: Hit) -> str:
-    parts = [hit.title]
+def where_in(hit: Hit) -> str:
+    """Where a passage sits, as a researcher cites it: "para. 11, p. 4", "footnote, p. 4", "p. 12"."""
+    page = f"p. {hit.page}" if hit.page is not None else ""
+    if hit.part is not None:
+        place = hit.part
+    elif hit.meta.get("symbol") and page and not hit.meta.get("numbered"):
+        place = ""  # a verbatim record numbers no paragraphs: it is cited by page
+    else:
+        place = f"para. {hit.paragraph}" if hit.paragraph is not None else ""
+    return ", ".join(p for p in (place, page) if p)
+
+
+def citation(hit: Hit) -> str:
+    """The line that says where a passage comes from: "A/66/874, para. 11, p. 4 · title · date"."""
+    where = where_in(hit)
+    symbol = hit.meta.get("symbol")
+    parts = [f"{symbol}, {where}" if symbol and where else str(symbol or "")]
+    parts.append(hit.title)
     # Who spoke, and for whom, unless the title says it already (General Debate titles do).
     for key in ("speaker", "organ", "country_name"):
         value = hit.meta.get(key)
         if isinstance(value, str) and value and value.lower() not in hit.title.lower():
-            parts.append(value)
+            if not (key == "organ" and symbol):  # the symbol names the organ already
+                parts.append(value)
     if hit.date:
         parts.append(hit.date)
     elif hit.meta.get("year"):
         parts.append(str(hit.meta["year"]))
-    parts.append(f"para. {hit.paragraph}")
-    return " · ".join(parts)
+    if not symbol and where:
+        parts.append(where)
+    return " · ".join(p for p in parts if p)
 
 
 def hit_json(hit: Hit, query: str) -> dict[str, Any]:
-    return hit.to_json() | {"best_sentence": best_sentence(hit.text, query)}
+    return hit.to_json() | {"citation": citation(hit), "best_sentence": best_sentence(hit.text, query)}
 
 
 def render_hits(console: Console, query: str, hits: Sequence[Hit], explain: bool = False) -> None:
@@ -116,7 +134,7 @@ def render_hits(console: Console, query: str, hits: Sequence[Hit], explain: bool
         header = Text.assemble(
             (f"{hit.rank:>2}. ", "bold"),
             (f"{hit.score:.3f}  ", "cyan"),
-            (_citation(hit), "bold"),
+            (citation(hit), "bold"),
             ("  ", ""),
             (hit.passage_id, "dim"),
         )
@@ -186,7 +204,7 @@ def render_context(console: Console, passages: Sequence[Hit], target_id: str) ->
     passages = [_safe_hit(p) for p in passages]
     target_id = safe(target_id)
     target = next(p for p in passages if p.passage_id == target_id)
-    console.print(Text(_citation(target), style="bold"))
+    console.print(Text(citation(target), style="bold"))
     console.print(Text(f"{target.source}  ({target.passage_id})", style="dim"))
     console.print()
     for passage in passages:
@@ -209,6 +227,14 @@ def render_report(console: Console, report: BuildReport) -> None:
         console.print(f"[yellow]{len(report.skipped)} file(s) skipped:[/yellow]")
         for skipped in report.skipped:
             console.print(f"  {escape(safe(skipped.reason))}")
+    if report.others:
+        console.print(f"[dim]{_others(report.others)}[/dim]")
+
+
+def _others(others: dict[str, int]) -> str:
+    """ "not documents, not read: 2 .png, 1 .jpg" """
+    counted = ", ".join(f"{n} {escape(safe(suffix))}" for suffix, n in others.items())
+    return f"not documents, not read: {counted}"
 
 
 def render_status(console: Console, status: Status) -> None:
@@ -250,6 +276,8 @@ def render_status(console: Console, status: Status) -> None:
             console.print(f"[bold]{key}[/bold] ({len(names)}): {escape(safe(shown))}")
     for item in data["skipped"]:
         console.print(f"[yellow]skipped[/yellow]: {escape(safe(item['reason']))}")
+    if data["other_files"]:
+        console.print(f"[dim]{_others(data['other_files'])}[/dim]")
 
 
 def dumps(obj: Any) -> str:

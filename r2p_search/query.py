@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass, field
 
 from .countries import mentions, names, resolve
+from .documents.un import symbol_keys
 from .errors import QueryError
 
 FIRST_SESSION_YEAR = 1945  # the 1st session of the General Assembly opened in 1946: year = 1945 + n
@@ -65,9 +66,10 @@ class Scope:
     year_from: int | None = None
     year_to: int | None = None
     docs: tuple[str, ...] = ()
+    symbols: tuple[str, ...] = ()  # document symbols, normalised (documents.un.symbol_keys)
 
     def __bool__(self) -> bool:
-        return bool(self.countries or self.year_from or self.year_to or self.docs)
+        return bool(self.countries or self.year_from or self.year_to or self.docs or self.symbols)
 
     def years_text(self) -> str | None:
         if self.year_from is None and self.year_to is None:
@@ -84,6 +86,8 @@ class Scope:
             parts.append(f"year: {self.years_text()}")
         if self.docs:
             parts.append("document: " + ", ".join(self.docs))
+        if self.symbols:
+            parts.append("symbol: " + ", ".join(self.symbols))
         return "; ".join(parts)
 
     def merged(self, other: Scope) -> Scope:
@@ -93,6 +97,7 @@ class Scope:
             self.year_from if self.years_text() else other.year_from,
             self.year_to if self.years_text() else other.year_to,
             self.docs or other.docs,
+            self.symbols or other.symbols,
         )
 
 
@@ -123,6 +128,7 @@ def scope_from_options(
     year: int | None = None,
     years: str | None = None,
     docs: list[str] | None = None,
+    symbols: list[str] | None = None,
 ) -> Scope:
     """The scope given on the command line; unknown countries and bad spans are user errors."""
     codes: list[str] = []
@@ -146,7 +152,15 @@ def scope_from_options(
         year_to = int(match[2]) if match[2] else None
         if year_from and year_to and year_from > year_to:
             raise QueryError(f"--years {years}: the first year comes after the last")
-    return Scope(tuple(codes), year_from, year_to, tuple(docs or ()))
+    keys: list[str] = []
+    for value in symbols or []:
+        found_keys = symbol_keys(value)
+        if not found_keys:
+            raise QueryError(
+                f"{value!r} is not a UN document symbol (they look like A/66/874 or S/RES/1973 (2011))"
+            )
+        keys.extend(k for k in found_keys if k not in keys)
+    return Scope(tuple(codes), year_from, year_to, tuple(docs or ()), tuple(keys))
 
 
 _SPANS: list[tuple[re.Pattern[str], str]] = [

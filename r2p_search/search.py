@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -94,12 +94,15 @@ class Hit:
     title: str
     date: str | None
     source: str
-    paragraph: int
+    paragraph: int | None  # as cited: the document's own number where it numbers its paragraphs
     text: str
     n: int
     meta: dict[str, Any] = field(default_factory=dict)
     explain: dict[str, Any] | None = None
     window: str = ""  # the passage that matched, when `text` shows it with its paragraph around it
+    block: int = 0  # position of its paragraph among the document's blocks
+    page: int | None = None  # 1-based page where the passage starts (PDF)
+    part: str | None = None  # title, summary, preamble, footnote; None for body text
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -111,6 +114,9 @@ class Hit:
             "date": self.date,
             "source": self.source,
             "paragraph": self.paragraph,
+            "block": self.block,
+            "page": self.page,
+            "part": self.part,
             "passage": self.n,
             "text": self.text,
             "window": self.window or self.text,
@@ -356,7 +362,7 @@ class Index:
         hard = scope
         text = query
         if said.years_text() and not scope.years_text():
-            scoped = Scope(scope.countries, said.year_from, said.year_to, scope.docs)
+            scoped = replace(scope, year_from=said.year_from, year_to=said.year_to)
             # "in 1850", with nothing from 1850: search everything rather than nothing.
             if self.store.db.execute(*self._exists(scoped)).fetchone()[0]:
                 hard = scoped
@@ -493,7 +499,7 @@ class Index:
         question is after can sit in the next one: the cited paragraph is shown around the match.
         """
         for hit in hits:
-            around = self.store.neighbours(hit.doc_id, hit.n, PARAGRAPH_REACH, hit.paragraph)
+            around = self.store.neighbours(hit.doc_id, hit.n, PARAGRAPH_REACH, hit.block)
             if len(around) > 1:
                 hit.window = hit.text
                 hit.text = join_windows([p.text for p in around])
@@ -553,10 +559,13 @@ class Index:
                     title=doc.title,
                     date=doc.date,
                     source=doc.source,
-                    paragraph=passage.paragraph,
+                    paragraph=passage.cited,
                     text=passage.text,
                     n=passage.n,
                     meta=doc.meta,
+                    block=passage.paragraph,
+                    page=passage.page,
+                    part=passage.part,
                     explain={
                         "dense_rank": candidate.dense_rank,
                         "dense_score": candidate.dense_score,
@@ -631,7 +640,7 @@ class Plan:
         """The part of the scope spoken by the favoured countries, if any are."""
         if not self.favour:
             return None
-        return Scope(self.favour, self.scope.year_from, self.scope.year_to, self.scope.docs)
+        return replace(self.scope, countries=self.favour)
 
     def describe(self) -> str:
         """What the search keeps to and favours, in words: "country: Chile; year: 2019"."""
@@ -651,6 +660,7 @@ class Plan:
             "year_from": self.scope.year_from,
             "year_to": self.scope.year_to,
             "docs": list(self.scope.docs),
+            "symbols": list(self.scope.symbols),
             "searched_text": self.text,
         }
 

@@ -27,7 +27,7 @@ import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from .errors import IndexCorruptError, IndexLockedError, IndexMissingError
 
@@ -37,7 +37,7 @@ if TYPE_CHECKING:
 
     from .query import Scope
 
-FORMAT_VERSION = 3
+FORMAT_VERSION = 4
 MANIFEST = "manifest.json"
 PASSAGES_DB = "passages.sqlite"
 VECTORS = "vectors.faiss"
@@ -61,10 +61,19 @@ CREATE TABLE passages (
     passage_id TEXT NOT NULL UNIQUE,
     doc_id     TEXT NOT NULL REFERENCES documents(doc_id),
     n          INTEGER NOT NULL,
-    paragraph  INTEGER NOT NULL,
-    text       TEXT NOT NULL
+    paragraph  INTEGER NOT NULL,  -- position of its block in the document, for widening
+    text       TEXT NOT NULL,
+    cited      INTEGER,           -- the paragraph as cited: the document's own number where it has one
+    page       INTEGER,           -- 1-based page where it starts (PDF)
+    part       TEXT               -- title, summary, preamble, footnote; NULL for body text
 );
 CREATE INDEX passages_by_doc ON passages(doc_id, n);
+-- Each document symbol a document carries, in every form it is looked up by (un.symbol_keys).
+CREATE TABLE symbols (
+    key    TEXT NOT NULL,
+    doc_id TEXT NOT NULL REFERENCES documents(doc_id)
+);
+CREATE INDEX symbols_by_key ON symbols(key);
 -- BM25 over the passage text and its document's metadata; rowid = passages.row.
 CREATE VIRTUAL TABLE passages_fts USING fts5(
     text, context, content='', tokenize='porter unicode61 remove_diacritics 2'
@@ -174,6 +183,12 @@ class StoredPassage:
     n: int
     paragraph: int
     text: str
+    cited: int | None = None
+    page: int | None = None
+    part: str | None = None
+
+
+_PASSAGE = "SELECT row, passage_id, doc_id, n, paragraph, text, cited, page, part FROM passages"
 
 
 @dataclass
@@ -230,6 +245,10 @@ class Store:
         if scope.year_to is not None:
             where.append("d.year <= ?")
             params.append(scope.year_to)
+        if scope.symbols:
+            marks = ",".join("?" * len(scope.symbols))
+            where.append(f"d.doc_id IN (SELECT doc_id FROM symbols WHERE key IN ({marks}))")
+            params.extend(scope.symbols)
         if scope.docs:
             # A document by its id, its id's last part (a file name without suffix), or its path.
             each = "(d.doc_id = ? OR d.doc_id LIKE ? ESCAPE '\\' OR d.source = ?)"
@@ -318,7 +337,7 @@ class Store:
             return []
         marks = ",".join("?" * len(rows))
         cur = self.db.execute(
-            f"SELECT row, passage_id, doc_id, n, paragraph, text FROM passages WHERE row IN ({marks})",
+            f"{_PASSAGE} WHERE row IN ({marks})",
             list(rows),
         )
         by_row = {r[0]: StoredPassage(*r) for r in cur}
@@ -326,7 +345,7 @@ class Store:
 
     def passage_by_id(self, passage_id: str) -> StoredPassage | None:
         row = self.db.execute(
-            "SELECT row, passage_id, doc_id, n, paragraph, text FROM passages WHERE passage_id = ?",
+            f"{_PASSAGE} WHERE passage_id = ?",
             (passage_id,),
         ).fetchone()
         return StoredPassage(*row) if row else None
@@ -338,11 +357,23 @@ class Store:
         only those of that paragraph."""
         within, params = ("", []) if paragraph is None else (" AND paragraph = ?", [paragraph])
         cur = self.db.execute(
-            "SELECT row, passage_id, doc_id, n, paragraph, text FROM passages "
-            f"WHERE doc_id = ? AND n BETWEEN ? AND ?{within} ORDER BY n",
+            f"{_PASSAGE} WHERE doc_id = ? AND n BETWEEN ? AND ?{within} ORDER BY n",
             (doc_id, n - context, n + context, *params),
         )
         return [StoredPassage(*r) for r in cur]
+
+    def with_symbol(self, key: str) -> list[str]:
+        """The documents carrying a symbol (by its normalised key), in document order."""
+        cur = self.db.execute("SELECT DISTINCT doc_id FROM symbols WHERE key = ? ORDER BY rowid", (key,))
+        return [doc_id for (doc_id,) in cur]
+
+    def cited_passage(self, doc_id: str, cited: int) -> StoredPassage | None:
+        """The first passage of a document's paragraph as it is cited ("para. 11")."""
+        row = self.db.execute(
+            f"{_PASSAGE} WHERE doc_id = ? AND cited = ? ORDER BY n LIMIT 1", (doc_id, cited)
+        )
+        found = row.fetchone()
+        return StoredPassage(*found) if found else None
 
     def document(self, doc_id: str) -> StoredDocument | None:
         docs = self.documents([doc_id])
@@ -361,7 +392,7 @@ class Store:
 
     def document_passages(self, doc_id: str) -> list[StoredPassage]:
         cur = self.db.execute(
-            "SELECT row, passage_id, doc_id, n, paragraph, text FROM passages WHERE doc_id = ? ORDER BY n",
+            f"{_PASSAGE} WHERE doc_id = ? ORDER BY n",
             (doc_id,),
         )
         return [StoredPassage(*r) for r in cur]
@@ -462,10 +493,20 @@ def _read_faiss(path: Path) -> Any:
     return index
 
 
+class PassageRow(NamedTuple):
+    n: int
+    paragraph: int
+    text: str
+    cited: int | None = None
+    page: int | None = None
+    part: str | None = None
+
+
 @dataclass
 class NewDocument(StoredDocument):
-    passages: list[tuple[int, int, str]]  # (n, paragraph, text)
+    passages: list[PassageRow]
     context: str = ""  # document metadata as words, indexed with every passage
+    symbols: list[str] = field(default_factory=list)  # the keys its symbols are looked up by
 
 
 class GenerationWriter:
@@ -528,15 +569,18 @@ class GenerationWriter:
                     ),
                 )
                 db.executemany(
-                    "INSERT INTO passages VALUES (?, ?, ?, ?, ?, ?)",
+                    "INSERT INTO passages VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     [
-                        (row + i, passage_id_for(doc.doc_id, n), doc.doc_id, n, paragraph, text)
-                        for i, (n, paragraph, text) in enumerate(doc.passages)
+                        (row + i, passage_id_for(doc.doc_id, p.n), doc.doc_id, *p)
+                        for i, p in enumerate(doc.passages)
                     ],
                 )
                 db.executemany(
                     "INSERT INTO passages_fts(rowid, text, context) VALUES (?, ?, ?)",
-                    [(row + i, text, doc.context) for i, (_, _, text) in enumerate(doc.passages)],
+                    [(row + i, p.text, doc.context) for i, p in enumerate(doc.passages)],
+                )
+                db.executemany(
+                    "INSERT INTO symbols VALUES (?, ?)", [(key, doc.doc_id) for key in doc.symbols]
                 )
                 row += len(doc.passages)
             db.commit()

@@ -100,7 +100,7 @@ def test_find_files_recurses_and_filters(tmp_path: Path) -> None:
     (tmp_path / "a").mkdir()
     (tmp_path / "a" / "one.txt").write_text("x")
     (tmp_path / "two.MD").write_text("x")
-    (tmp_path / "skip.pdf").write_text("x")
+    (tmp_path / "skip.png").write_text("x")
     (tmp_path / ".hidden").mkdir()
     (tmp_path / ".hidden" / "three.txt").write_text("x")
     outside = tmp_path.parent / f"{tmp_path.name}-outside.txt"

@@ -154,7 +154,7 @@ def test_corpus_of_only_bad_files_is_an_error(make_corpus: Callable, tmp_path: P
 
 def test_empty_corpus_is_an_error(tmp_path: Path) -> None:
     (tmp_path / "corpus").mkdir()
-    with pytest.raises(CorpusError, match=r"no \.txt or \.md files"):
+    with pytest.raises(CorpusError, match=r"no documents \(\.txt, \.md, \.pdf"):
         build_index(tmp_path / "corpus", tmp_path / "index", embedder=CountingEmbedder())
 
 

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from .errors import BadFileError
+from ..errors import BadFileError
 
 METADATA_CSV = "metadata.csv"
 _PATH_COLUMNS = ("file", "path", "document")
@@ -99,7 +99,7 @@ def _date(value: Any, where: str) -> str:
 
 
 def _country(value: str, where: str) -> dict[str, Any]:
-    from .countries import names, resolve
+    from ..countries import names, resolve
 
     codes = resolve(value)
     if len(codes) != 1:
