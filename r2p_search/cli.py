@@ -228,6 +228,14 @@ DocOpt = Annotated[
         "--doc", help="Only this document: its id (e.g. 2011/SYR_66_2011) or file name. Repeatable."
     ),
 ]
+SymbolOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--symbol",
+        help="Only the document with this UN symbol (A/66/874, S/RES/1973 (2011)); a joint symbol's "
+        "parts each find it. Repeatable.",
+    ),
+]
 LiteralOpt = Annotated[
     bool,
     typer.Option(
@@ -263,6 +271,7 @@ def search(
     year: YearOpt = None,
     years: YearsOpt = None,
     doc: DocOpt = None,
+    symbol: SymbolOpt = None,
     literal: LiteralOpt = False,
     group_by: Annotated[
         str | None,
@@ -272,8 +281,10 @@ def search(
     """Rank passages by how well they answer QUERY (or each line of --queries FILE).
 
     A question that names years ("in 2019", "since 2011", "between 2008 and 2010") is searched in
-    those years; countries it names ("Chile", "the Ivory Coast") are favoured. What was
-    understood is printed first; --literal turns this off. Builds the index first if there is none.
+    those years; countries it names ("Chile", "the Ivory Coast") are favoured; a UN document
+    symbol it names ("A/66/874 early warning") keeps the search to that document, and a symbol
+    alone ("A/66/874", "A/66/874 para 11") lists its paragraphs. What was understood is printed
+    first; --literal turns this off. Builds the index first if there is none.
     """
     from .present import dumps, hit_json, render_hits
     from .query import scope_from_options
@@ -283,7 +294,7 @@ def search(
         raise typer.BadParameter("give either a QUERY or --queries FILE")
     check_k(k)
     check_mode(mode)
-    scope = scope_from_options(country, year, years, doc)
+    scope = scope_from_options(country, year, years, doc, symbol)
     batch = _read_queries(queries) if queries is not None else [query or ""]
     cleaned = [clean_query(q) for q in batch]
     if group_by not in (None, "country"):
@@ -332,6 +343,7 @@ def timeline(
     country: CountryOpt = None,
     year: YearOpt = None,
     years: YearsOpt = None,
+    symbol: SymbolOpt = None,
     literal: LiteralOpt = False,
     corpus: CorpusOpt = None,
     index: IndexOpt = None,
@@ -346,7 +358,7 @@ def timeline(
     from .query import scope_from_options
     from .timeline import timeline as build_timeline
 
-    scope = scope_from_options(country, year, years, None)
+    scope = scope_from_options(country, year, years, None, symbol)
     with _open_index(corpus, index, None, preload=True) as idx:
         result = build_timeline(idx, query, by=by, scope=scope, literal=literal, threshold=threshold)
     if as_json:
@@ -358,7 +370,10 @@ def timeline(
 @app.command()
 @handles_errors
 def similar(
-    passage_id: Annotated[str, typer.Argument(help="A passage id as printed by search, e.g. DOC:12.")],
+    passage_id: Annotated[
+        str,
+        typer.Argument(help='A passage id as printed by search (DOC:12), or a citation: "A/66/874 para 11".'),
+    ],
     k: TopK = config.DEFAULT_TOP_K,
     per_doc: PerDocOpt = None,
     corpus: CorpusOpt = None,
@@ -382,7 +397,10 @@ def similar(
 @app.command()
 @handles_errors
 def show(
-    passage_id: Annotated[str, typer.Argument(help="A passage id as printed by search, e.g. DOC:12.")],
+    passage_id: Annotated[
+        str,
+        typer.Argument(help='A passage id as printed by search (DOC:12), or a citation: "A/66/874 para 11".'),
+    ],
     context: Annotated[
         int, typer.Option("--context", "-C", help="Neighbouring passages to show on each side.")
     ] = 0,
@@ -391,7 +409,7 @@ def show(
     as_json: JsonOpt = False,
 ) -> None:
     """Print one passage, with its citation and optionally its neighbours."""
-    from .present import dumps, render_context
+    from .present import citation, dumps, render_context
 
     with _open_index(corpus, index) as idx:
         passages = idx.context(passage_id, context)
@@ -399,7 +417,10 @@ def show(
     if as_json:
         body = {
             "passage_id": target.passage_id,
-            "passages": [p.to_json() | {"target": p.passage_id == target.passage_id} for p in passages],
+            "passages": [
+                p.to_json() | {"citation": citation(p), "target": p.passage_id == target.passage_id}
+                for p in passages
+            ],
         }
         out.print(dumps(body), soft_wrap=True)
     else:

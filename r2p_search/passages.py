@@ -142,22 +142,46 @@ def _hyphenated(prev: str) -> re.Match[str] | None:
     return match
 
 
+# Endings that are not words of their own: after a line-end hyphen they finish the word before.
+_SUFFIXES = frozenset(
+    """tion tions sion sions ment ments ing ings ed ly ity ities ness ance ances ence ences al ally ial
+    ive ives ous ious ible able ably ary ory ories ism isms ist ists ise ised ize ized ization isation
+    ate ated ating ation ations ic ical ics ful less ship er ers or ors ant ants ent ents ure ures
+    age ages ery ty cy""".split()
+)
+
+
 def _join(prev: str, line: str, vocabulary: set[str]) -> str:
     match = _hyphenated(prev)
     if match and line[:1].islower():
         head = match.group(1)
         tail = _WORD.match(line)
-        if tail and (head + tail.group(0)).lower() in vocabulary:
-            return prev[:-1] + line  # the typesetter's hyphen: "inter-" + "national"
+        if tail and ((head + tail.group(0)).lower() in vocabulary or tail.group(0).lower() in _SUFFIXES):
+            return prev[:-1] + line  # the typesetter's hyphen: "inter-" + "national", "inspira-" + "tion"
         return prev + line  # a real compound: "well-" + "known"
     return prev + " " + line
+
+
+def vocabulary_of(text: str) -> set[str]:
+    """The words of a document, lower-cased: what tells a typesetter's hyphen from a compound's."""
+    return {w.lower() for w in _WORD.findall(text)}
+
+
+def join_lines(lines: Sequence[str], vocabulary: set[str]) -> str:
+    """Wrapped lines of one paragraph as one line, words hyphenated across lines made whole."""
+    joined = ""
+    for line in lines:
+        stripped = line.strip()
+        if stripped:
+            joined = _join(joined, stripped, vocabulary) if joined else stripped
+    return re.sub(r" {2,}", " ", joined)
 
 
 def split_paragraphs(text: str) -> list[str]:
     """The document's paragraphs as single-line strings, page furniture removed."""
     lines = normalize(text).split("\n")
     layout = _layout([line for line in lines if not _FURNITURE.match(line.strip())])
-    vocabulary = {w.lower() for w in _WORD.findall(text)}
+    vocabulary = vocabulary_of(text)
     paragraphs: list[str] = []
     current = last = ""
     blank = furniture = False

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .documents.un import find_symbols, symbol_keys
 from .embedding import Embedder, OnnxEmbedder, canonical_model_name, load_embedder
 from .errors import IndexCorruptError, ModelError, PassageNotFoundError, QueryError
 from .fusion import Candidate, Fusion
@@ -47,6 +48,8 @@ and it keeps a broken extraction, one 'paragraph' of a whole speech, from floodi
 
 
 DEFAULT_FUSION = Fusion()
+
+_PARAGRAPH_NAMED = re.compile(r"\b(?:para(?:graph)?s?\.?|¶)\s*(\d{1,4})\b", re.IGNORECASE)
 
 STOPWORDS = frozenset(
     """a about above after again against all am an and any are as at be because been before
@@ -273,16 +276,37 @@ class Index:
         # question is embedded and the vectors scanned, so a short question waits for the slower
         # of the two, not their sum (at 35 years each can take tens of milliseconds).
         pending = [self._lexical_soon(plan, k, mode) for plan in plans]
-        vectors = self.embed_queries(texts) if mode != "lexical" else [None] * len(texts)
+        searched = [plan.text for plan in plans if not plan.listing]
+        vectors = iter(
+            self.embed_queries(searched) if mode != "lexical" and searched else [None] * len(texts)
+        )
         return [
             self._in_paragraph(
-                self._rank(plan.text, vector, k, mode, per_doc, explain, plan=plan, lexical_soon=soon)
+                self._listing(plan, k)
+                if plan.listing
+                else self._rank(
+                    plan.text, next(vectors), k, mode, per_doc, explain, plan=plan, lexical_soon=soon
+                )
             )
-            for plan, vector, soon in zip(plans, vectors, pending, strict=True)
+            for plan, soon in zip(plans, pending, strict=True)
         ]
 
+    def _listing(self, plan: Plan, k: int) -> list[Hit]:
+        """A question that is only a document's symbol ("A/66/874", "A/66/874 para 11") gets that
+        document's paragraphs in order, from the one named."""
+        rows: list[int] = []
+        for doc_id in self.store.scope_docs(plan.scope):
+            passages = self.store.document_passages(doc_id)
+            start = next((i for i, p in enumerate(passages) if p.cited == plan.paragraph), 0)
+            previous = None
+            for passage in passages[start:]:
+                if passage.paragraph != previous:  # one entry per paragraph, widened to it below
+                    rows.append(passage.row)
+                previous = passage.paragraph
+        return self.hits_for([Candidate(row, 1.0) for row in rows[:k]])
+
     def _lexical_soon(self, plan: Plan, k: int, mode: str) -> Future[list[tuple[int, float]]] | None:
-        if not self._wants_lexical(plan.text, mode) or self.size == 0:
+        if plan.listing or not self._wants_lexical(plan.text, mode) or self.size == 0:
             return None
         if self._worker is None:
             from concurrent.futures import ThreadPoolExecutor  # only questions that use BM25 pay for it
@@ -372,7 +396,33 @@ class Index:
                     query, query, Scope(said.countries), understood.phrases, understood.topics
                 )
         favour = () if scope.countries else said.countries
+        named = None if scope.symbols or scope.docs else self.named_documents(query)
+        if named is not None:
+            # "A/66/874 early warning": the words are searched within the document named.
+            keys, rest, paragraph = named
+            hard = replace(hard, symbols=keys)
+            listing = not re.search(r"[^\W\d_]{2,}", rest)
+            return Plan(rest if not listing else query, hard, favour, understood, listing, paragraph)
         return Plan(text, hard, favour, understood)
+
+    def named_documents(self, query: str) -> tuple[tuple[str, ...], str, int | None] | None:
+        """The symbols of indexed documents a question names (normalised), the question without
+        them, and a paragraph it names beside them ("A/66/874 para 11"); None if it names none."""
+        keys: list[str] = []
+        rest = query
+        for symbol in find_symbols(query):
+            known = [key for key in symbol_keys(symbol) if self.store.with_symbol(key)]
+            if known:
+                keys.extend(k for k in known if k not in keys)
+                rest = rest.replace(symbol, " ")
+        if not keys:
+            return None
+        paragraph = None
+        cited = _PARAGRAPH_NAMED.search(rest)
+        if cited:
+            paragraph = int(cited.group(1))
+            rest = rest[: cited.start()] + " " + rest[cited.end() :]
+        return tuple(keys), " ".join(rest.strip(" ,;:.").split()), paragraph
 
     def _exists(self, scope: Scope) -> tuple[str, list[Any]]:
         sql, params = self.store.scope_sql(scope)
@@ -390,18 +440,35 @@ class Index:
         )
 
     def passage(self, passage_id: str) -> StoredPassage:
+        """A stored passage by its id, or by a citation: "A/66/874 para 11", "A/66/874, para. 11"."""
         wanted = passage_id.strip()
         try:
             wanted.encode("utf-8")
         except UnicodeEncodeError:  # bytes that are not UTF-8 cannot name a stored passage
             wanted = ""
         passage = self.store.passage_by_id(wanted) if wanted else None
+        if passage is None and wanted:
+            passage = self._cited(wanted)
         if passage is None:
             passage_id = passage_id.encode("utf-8", "replace").decode("utf-8")
             raise PassageNotFoundError(
-                f"no passage {passage_id!r} in the index (ids look like DOC_ID:N, as printed by search)"
+                f"no passage {passage_id!r} in the index (ids look like DOC_ID:N, as printed by search; "
+                'or cite a document\'s paragraph: "A/66/874 para 11")'
             )
         return passage
+
+    def _cited(self, citation: str) -> StoredPassage | None:
+        named = self.named_documents(citation)
+        if named is None:
+            return None
+        keys, rest, paragraph = named
+        if paragraph is None or re.search(r"[^\W\d_]{2,}", rest):
+            return None
+        for doc_id in self.store.scope_docs(Scope(symbols=keys)):
+            passage = self.store.cited_passage(doc_id, paragraph)
+            if passage is not None:
+                return passage
+        return None
 
     def context(self, passage_id: str, context: int = 0) -> list[Hit]:
         """The passage and up to `context` neighbours on each side, in document order."""
@@ -635,6 +702,8 @@ class Plan:
     scope: Scope  # where results must come from
     favour: tuple[str, ...]  # countries whose passages are lifted
     understood: Understood
+    listing: bool = False  # the question only names documents: list their paragraphs in order
+    paragraph: int | None = None  # the paragraph it names beside them, to start from
 
     def favoured(self) -> Scope | None:
         """The part of the scope spoken by the favoured countries, if any are."""

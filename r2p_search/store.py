@@ -362,6 +362,16 @@ class Store:
         )
         return [StoredPassage(*r) for r in cur]
 
+    def scope_docs(self, scope: Scope) -> list[str]:
+        """The documents within a (narrow) scope, in index order."""
+        sql, params = self.scope_sql(scope)
+        cur = self.db.execute(
+            f"SELECT doc_id, min(row) AS first FROM passages WHERE row IN ({sql}) "
+            "GROUP BY doc_id ORDER BY first",
+            params,
+        )
+        return [doc_id for doc_id, _ in cur]
+
     def with_symbol(self, key: str) -> list[str]:
         """The documents carrying a symbol (by its normalised key), in document order."""
         cur = self.db.execute("SELECT DISTINCT doc_id FROM symbols WHERE key = ? ORDER BY rowid", (key,))

@@ -147,7 +147,8 @@ _WEEKDAY = re.compile(r"^(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Su
 _MASTHEAD_LINE = re.compile(
     r"^(?:New York|Geneva|Distr\.?:.*|Original:.*|President:.*|Acting President:.*|Chair:.*|"
     r"Security Council|General Assembly|Economic and Social Council|Human Rights Council|"
-    r"(?:\w+(?:-\w+)?\s+year)|\(.*\)|.*\.{4,}.*)$",
+    r"(?:\w+(?:-\w+)?\s+year)|\(.*\)|.*\.{4,}.*|"
+    r"[A-Z]{1,5}(?:/[A-Za-z0-9.]+)+)$",  # a symbol still to be given: "A/66/XXX"
     re.I,
 )
 
@@ -201,6 +202,8 @@ def masthead(lines: Sequence[str]) -> tuple[dict[str, Any], set[int]]:
             meta.setdefault("date", parse_date(line))
         elif not (_FURNITURE.match(line) or _MASTHEAD_LINE.match(line)):
             break  # the first line of text: the masthead is over
+        elif "date" not in meta and parse_date(line):
+            meta["date"] = parse_date(line)  # "Distr.: General 25 July 2012" on one line
         used.add(i)
     if "symbol" in meta:
         organ = organ_of(meta["symbol"])
