@@ -18,6 +18,7 @@ decides how a document marks its paragraphs, then rebuilds them:
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
@@ -151,23 +152,31 @@ _SUFFIXES = frozenset(
 )
 
 
-def _join(prev: str, line: str, vocabulary: set[str]) -> str:
+def _join(prev: str, line: str, vocabulary: Counter[str]) -> str:
     match = _hyphenated(prev)
     if match and line[:1].islower():
-        head = match.group(1)
-        tail = _WORD.match(line)
-        if tail and ((head + tail.group(0)).lower() in vocabulary or tail.group(0).lower() in _SUFFIXES):
-            return prev[:-1] + line  # the typesetter's hyphen: "inter-" + "national", "inspira-" + "tion"
-        return prev + line  # a real compound: "well-" + "known"
+        found = _WORD.match(line)
+        head, tail = match.group(1).lower(), found.group(0).lower() if found else ""
+        # A compound keeps its hyphen ("self-" + "determination"): both halves are words found
+        # elsewhere in the document (besides here) and the two written as one are not. Anything
+        # else is the typesetter's hyphen: "inter-" + "national", "inspira-" + "tion", "compro-" + "mise".
+        whole = head + tail
+        compound = vocabulary[head] > 1 and vocabulary[tail] > 1 and tail not in _SUFFIXES
+        if tail and (vocabulary[whole] > 0 or not compound):
+            return prev[:-1] + line
+        return prev + line
+    if match and line[:1].isupper():
+        return prev + line  # a capital after the hyphen: "Secretary-" + "General", "Al-" + "Qaida"
     return prev + " " + line
 
 
-def vocabulary_of(text: str) -> set[str]:
-    """The words of a document, lower-cased: what tells a typesetter's hyphen from a compound's."""
-    return {w.lower() for w in _WORD.findall(text)}
+def vocabulary_of(text: str) -> Counter[str]:
+    """The words of a document, lower-cased and counted: what tells a typesetter's hyphen from a
+    compound's."""
+    return Counter(w.lower() for w in _WORD.findall(text))
 
 
-def join_lines(lines: Sequence[str], vocabulary: set[str]) -> str:
+def join_lines(lines: Sequence[str], vocabulary: Counter[str]) -> str:
     """Wrapped lines of one paragraph as one line, words hyphenated across lines made whole."""
     joined = ""
     for line in lines:

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-PARTS = ("title", "summary", "preamble", "heading", "footnote")
+PARTS = ("title", "summary", "preamble", "heading", "footnote", "aside")
 """Parts of a document that carry no paragraph number of their own (a body paragraph has part None)."""
 
 
@@ -29,8 +29,8 @@ class Block:
     """One paragraph as the document lays it out, before it is cut into passages.
 
     `number` is the document's own paragraph number ("11." in a report), `page` the 1-based page
-    it starts on (PDF only), `part` says what an unnumbered block is (title, summary, heading,
-    footnote; None for body text).
+    it starts on (PDF only), `part` says what an unnumbered block is (title, summary, preamble,
+    heading, footnote, aside: small type that is no footnote; None for body text).
     """
 
     text: str

@@ -26,7 +26,7 @@ import itertools
 import re
 import statistics
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from .. import config
@@ -52,6 +52,7 @@ class Line:
     page: int
     column: int = 0  # 0 spans the page (or the page has one column), 1 left, 2 right
     row: int = 0  # lines at one height share a row, numbered from the top of the page
+    bold: bool = False  # every run of it is set in a bold face (headings)
 
     @property
     def height(self) -> float:
@@ -140,7 +141,8 @@ def _page_lines(page: Any, number: int) -> _Page:
             box = (left.value, right.value, bottom.value, top.value)
             if run is None or not _continues(run, box):
                 size = raw.FPDFText_GetFontSize(textpage, index) or (box[3] - box[2])
-                run = Line("", box[0], box[1], box[3], box[2], float(size), number)
+                bold = raw.FPDFText_GetFontWeight(textpage, index) >= 600
+                run = Line("", box[0], box[1], box[3], box[2], float(size), number, bold=bold)
                 runs.append(run)
             elif char.isdigit() and raw.FPDFText_GetFontSize(textpage, index) < 0.8 * run.size:
                 continue  # a raised footnote mark inside a line: the note is kept at the page's foot
@@ -203,9 +205,19 @@ def _lines(runs: list[Line]) -> list[Line]:
                 current.right = max(current.right, run.right)
                 current.top = max(current.top, run.top)
                 current.bottom = min(current.bottom, run.bottom)
-                current.size = max(current.size, run.size) if mark else current.size
+                current.bold = current.bold and run.bold
                 continue
-            current = Line(run.text, run.left, run.right, run.top, run.bottom, run.size, run.page, row=number)
+            current = Line(
+                run.text,
+                run.left,
+                run.right,
+                run.top,
+                run.bottom,
+                run.size,
+                run.page,
+                row=number,
+                bold=run.bold,
+            )
             lines.append(current)
     return lines
 
@@ -233,6 +245,7 @@ def layout(pages: list[_Page], info: dict[str, Any]) -> Read:
     title_lines: list[Line] = []
     body: list[Line] = []
     footnotes: list[Line] = []
+    asides: list[list[Line]] = []  # small type that is not a footnote: boxes, notices, captions
     for page in pages:
         kept = [
             line
@@ -245,9 +258,14 @@ def layout(pages: list[_Page], info: dict[str, Any]) -> Read:
             title_lines = _title(kept, body_size)
             kept = [line for line in kept if line not in title_lines]
         notes = _footnote_lines(kept, body_size)
+        small = [line for line in kept if line not in notes and line.size <= body_size - 0.8]
         footnotes.extend(notes)
-        body.extend(line for line in kept if line not in notes)
+        asides.append(small)
+        # Small type stays out of the running text, which may go on past it to the next page.
+        body.extend(line for line in kept if line not in notes and line not in small)
     blocks = _paragraphs(body, body_size)
+    for small in asides:
+        blocks.extend(replace(b, part="aside") for b in _paragraphs(small, body_size))
     blocks = [b for b in blocks if not is_notice(b.text)]
     title = " ".join(line.text for line in title_lines).strip() or None
     found = Read(body="", meta=meta, title=title or _info_title(info, meta))
@@ -301,9 +319,12 @@ def _reading_order(page: _Page) -> list[Line]:
     """The page's lines in reading order: column by column within bands of full-width lines."""
     middle = page.width / 2
     lines = sorted(page.lines, key=lambda line: (line.row, line.left))
-    left = [line for line in lines if line.right <= middle + 2]
-    right = [line for line in lines if line.left >= middle - 2]
-    if min(len(left), len(right)) < 5:
+    # Columns are told by full lines of text on either side of the middle: a masthead's short
+    # lines (the organ on the left, the symbol on the right) do not make a page two columns.
+    wide = 0.3 * page.width
+    left = [line for line in lines if line.right <= middle + 2 and line.right - line.left >= wide]
+    right = [line for line in lines if line.left >= middle - 2 and line.right - line.left >= wide]
+    if min(len(left), len(right)) < 5 or len(left) + len(right) < 0.4 * len(lines):
         return lines
     ordered: list[Line] = []
     band: list[Line] = []
@@ -397,7 +418,7 @@ def _paragraphs(lines: list[Line], body_size: float) -> list[Block]:
     blocks = []
     for group in groups:
         text = join_lines([line.text for line in group], vocabulary)
-        heading = all(line.size >= body_size * 1.15 for line in group) or (
+        heading = all(line.size >= body_size * 1.15 or line.bold for line in group) or (
             # One short line with no closing punctuation: "II. Background", "Summary".
             len(group) == 1 and len(text.split()) <= 12 and not re.search(r"[.!?:;,]\W*$", text)
         )
@@ -437,7 +458,7 @@ def _breaks(
     left, _right = margins[(line.page, line.column)]
     indented = line.left > left + 0.8 * size
     ended = bool(_SENTENCE_END.search(previous.text))
-    if abs(line.size - previous.size) > 1.0:
+    if abs(line.size - previous.size) > 1.0 or line.bold != previous.bold:
         return True  # a heading or a title ends, or begins
     same_column = previous.page == line.page and previous.column == line.column
     if same_column and previous.bottom - line.bottom > 1.45 * spacing:
