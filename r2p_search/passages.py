@@ -152,6 +152,10 @@ _SUFFIXES = frozenset(
 )
 
 
+# Prefixes English writes with a hyphen ("co-founding", "non-State", "post-conflict").
+_PREFIXES = frozenset("co non self ex post well cross half all quasi".split())
+
+
 def _join(prev: str, line: str, vocabulary: Counter[str]) -> str:
     match = _hyphenated(prev)
     if match and line[:1].islower():
@@ -161,7 +165,9 @@ def _join(prev: str, line: str, vocabulary: Counter[str]) -> str:
         # elsewhere in the document (besides here) and the two written as one are not. Anything
         # else is the typesetter's hyphen: "inter-" + "national", "inspira-" + "tion", "compro-" + "mise".
         whole = head + tail
-        compound = vocabulary[head] > 1 and vocabulary[tail] > 1 and tail not in _SUFFIXES
+        compound = head in _PREFIXES or (
+            vocabulary[head] > 1 and vocabulary[tail] > 1 and tail not in _SUFFIXES
+        )
         if tail and (vocabulary[whole] > 0 or not compound):
             return prev[:-1] + line
         return prev + line

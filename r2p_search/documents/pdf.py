@@ -38,6 +38,7 @@ from .un import is_furniture, is_notice, masthead, number_blocks
 _SENTENCE_END = re.compile(r"[.!?:;][\"'\u201d\u2019)\]]*$")
 _NUMBER_START = re.compile(r"^\d{1,3}\.\s")
 _FOOTNOTE_START = re.compile(r"^(\d{1,3})\s*\S")
+_NOTE_NUMBER = re.compile(r"^(\d{1,3})\s+[A-Z(\"\u201c\u2018]")  # "1 See ...": a note in the text's size
 _LABEL = re.compile(r"^(?:\d{1,3}|[IVXL]{1,6}|[A-Z]|\([a-z0-9]{1,4}\))\.?$")  # "11.", "IV.", "B.", "(a)"
 
 
@@ -257,7 +258,10 @@ def layout(pages: list[_Page], info: dict[str, Any]) -> Read:
         if page.number == 1:
             title_lines = _title(kept, body_size)
             kept = [line for line in kept if line not in title_lines]
-        notes = _footnote_lines(kept, body_size)
+        started = sum(
+            1 for line in footnotes if _NOTE_NUMBER.match(line.text) or _FOOTNOTE_START.match(line.text)
+        )
+        notes = _footnote_lines(kept, body_size, started + 1)
         small = [line for line in kept if line not in notes and line.size <= body_size - 0.8]
         footnotes.extend(notes)
         asides.append(small)
@@ -358,8 +362,12 @@ def _title(lines: list[Line], body_size: float) -> list[Line]:
     return []
 
 
-def _footnote_lines(lines: list[Line], body_size: float) -> list[Line]:
-    """Lines of a page's foot set smaller than its text, after the last line of text."""
+def _footnote_lines(lines: list[Line], body_size: float, expected: int) -> list[Line]:
+    """The footnotes at a page's foot, after its last line of text.
+
+    Set smaller than the text, as in UN reports; or, as a word processor may print them, in the
+    text's size but set apart below a gap and opening with the next note's number (`expected`).
+    """
     notes: list[Line] = []
     for line in reversed(lines):
         if line.size <= body_size - 0.8:
@@ -367,9 +375,19 @@ def _footnote_lines(lines: list[Line], body_size: float) -> list[Line]:
         else:
             break
     notes.reverse()
-    if notes and not _FOOTNOTE_START.match(notes[0].text):
-        return []  # small type that does not open with a note's number: a caption, not notes
-    return notes
+    if notes:
+        # Small type that does not open with a note's number is a caption or a box, not notes.
+        return notes if _FOOTNOTE_START.match(notes[0].text) else []
+    steps = [a.bottom - b.bottom for a, b in itertools.pairwise(lines) if a.column == b.column]
+    usual = statistics.median([s for s in steps if s > 0] or [body_size * 1.2])
+    for start in range(len(lines) - 1, 0, -1):
+        above, line = lines[start - 1], lines[start]
+        if line.column != above.column or above.bottom - line.bottom > 1.8 * usual:
+            number = _NOTE_NUMBER.match(line.text)
+            if number and int(number.group(1)) == expected and line.column == above.column:
+                return lines[start:]
+            return []
+    return []
 
 
 def _footnotes(lines: list[Line]) -> list[Block]:
