@@ -252,8 +252,6 @@ def test_cli_index_summary_and_json_name_every_skipped_file(
         "index", "--corpus", str(root), "--index", str(tmp_path / "index"), "--json", "--model", "hash"
     )
     assert run.returncode == 0, run.stderr
-    import json
-
     data = json.loads(run.stdout)
     unread = {s for s, t in truth.items() if isinstance(t, str) and not s.endswith((".png", ".jpg"))}
     assert {s["source"] for s in data["skipped"]} == unread
