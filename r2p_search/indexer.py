@@ -290,7 +290,7 @@ def _build(
 ) -> BuildReport:
     old_files = old_store.manifest.files if old_store else {}
     report.new, report.changed, report.unchanged = scan.new, scan.changed, scan.unchanged
-    report.removed, report.skipped = scan.removed, scan.skipped
+    report.removed, report.skipped = scan.removed, sorted(scan.skipped, key=lambda s: s.source)
     pending, readable = scan.data, scan.readable
 
     if old_store is not None and not pending and not report.removed and not _skips_changed(scan, old_store):
@@ -433,6 +433,7 @@ def _prepare(
                 prepared[file.source] = _Prepared(file, document, rows, label)
             advance(1)
     # Skipped files are neither new nor changed in the index: report them once, as skipped.
+    report.skipped.sort(key=lambda s: s.source)
     skipped = {s.source for s in report.skipped}
     report.new = [s for s in report.new if s not in skipped]
     report.changed = [s for s in report.changed if s not in skipped]
@@ -517,4 +518,5 @@ def corpus_status(corpus: Path, index_dir: Path) -> Status:
     known_bad = manifest.skipped if manifest else None
     scan = scan_corpus(found.files, indexed, keep_data=False, known_bad=known_bad)
     scan.skipped.extend(Skipped(source, reason) for source, reason in found.problems)
+    scan.skipped.sort(key=lambda s: s.source)
     return Status(corpus, index_dir, manifest, scan, others=found.others)

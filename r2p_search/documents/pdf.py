@@ -91,7 +91,10 @@ def _extract(source: str, data: bytes, deadline: Deadline) -> tuple[list[_Page],
             ) from None
         if code == pdfium.raw.FPDF_ERR_SECURITY:
             raise BadFileError(f"{source}: PDF uses an unsupported security handler") from None
-        raise BadFileError(f"{source}: damaged or truncated PDF ({exc}); open and save it again") from None
+        why = str(exc).split("(", 1)[-1].rstrip(").") if "(" in str(exc) else str(exc)
+        raise BadFileError(
+            f"{source}: damaged or truncated PDF ({why}); get a fresh copy or save it again"
+        ) from None
     try:
         count = len(pdf)
         if count > config.MAX_PDF_PAGES:
