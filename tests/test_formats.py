@@ -112,7 +112,9 @@ def test_report_pdf_masthead_is_metadata(folder: tuple[Path, dict[str, Any]]) ->
     assert meta["date"] == "2012-07-25" and meta["year"] == 2012
     assert meta["session"] == 66 and meta["agenda_item"] == "14 and 117"
     assert doc.title == "Responsibility to protect: timely and decisive response"
-    assert doc.blocks is not None and doc.blocks[0].part == "title"
+    # The title is the document's, in every citation, not a passage competing with its paragraphs.
+    assert doc.blocks is not None and [b.part for b in doc.blocks[:3]] == ["heading", "heading", "summary"]
+    assert not any(b.part == "title" or b.text == doc.title for b in doc.blocks)
     text = " ".join(b.text for b in doc.blocks)
     assert "Distr.: General" not in text and "Original: English" not in text
     assert "A/66/874" not in text  # the running header is gone; no footnote here cites the report
@@ -229,7 +231,7 @@ def test_search_cites_symbol_paragraph_and_page(folder: tuple[Path, dict[str, An
         assert citation(hits[0]).startswith(f"A/66/874–S/2012/578, para. 15, p. {para.page} · ")
         # A symbol alone lists the document; with a paragraph it starts there; show takes a citation.
         listed = index.search("A/66/874", k=3)
-        assert {h.doc_id for h in listed} == {"reports/A_66_874"} and listed[0].part == "title"
+        assert {h.doc_id for h in listed} == {"reports/A_66_874"} and listed[0].part == "summary"
         assert index.search("S/2012/578 para 15", k=1)[0].paragraph == 15
         assert index.passage("A/66/874 para 15").cited == 15
         assert index.passage("A/66/874, para. 15").cited == 15

@@ -74,7 +74,11 @@ def read_document(file: SourceFile, data: bytes | None = None) -> Document:
         data = read_bytes(file)
     found: Read = _reader(file.suffix)(file, data, Deadline(file.source))
     if found.blocks is not None:
-        found.blocks = [b for b in found.blocks if b.text.strip()]
+        if found.title is None:
+            found.title = next((b.text for b in found.blocks if b.part == "title"), None)
+        # The title is the document's, shown in every citation: as a passage of its own, a few
+        # words that match any question on its subject, it would crowd out the paragraphs.
+        found.blocks = [b for b in found.blocks if b.text.strip() and b.part != "title"]
         if not found.blocks:
             raise BadFileError(f"{file.source}: no text found in the file")
         found.body = "\n\n".join(b.text for b in found.blocks)

@@ -33,7 +33,10 @@ def context_label(meta: dict[str, Any]) -> str:
     """
     if meta.get("country_name"):
         return f"{meta['country_name']}, {meta.get('year', '')}".rstrip(", ")
-    parts = [str(meta.get("speaker") or meta.get("title") or "")[:80], str(meta.get("date") or "")]
+    # A UN document speaks for its organ. Its title is no label: "Responsibility to protect: ..."
+    # before each of its paragraphs would pull every one of them towards any question on R2P.
+    who = meta.get("speaker") or (meta.get("organ") if meta.get("symbol") else None) or meta.get("title")
+    parts = [str(who or "")[:80], str(meta.get("date") or "")]
     return ", ".join(p for p in parts if p)
 
 
