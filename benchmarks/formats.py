@@ -112,9 +112,9 @@ def docx_paragraphs(path: Path) -> list[str]:
 
 
 def html_all_text(path: Path) -> list[str]:
-    from selectolax.parser import HTMLParser
+    from selectolax.lexbor import LexborHTMLParser
 
-    tree = HTMLParser(path.read_bytes())
+    tree = LexborHTMLParser(path.read_bytes())
     for node in tree.css("script, style"):
         node.decompose()
     return [tree.body.text(separator="\n") if tree.body else ""]

@@ -87,7 +87,7 @@ class Scope:
         if self.docs:
             parts.append("document: " + ", ".join(self.docs))
         if self.symbols:
-            parts.append("symbol: " + ", ".join(self.symbols))
+            parts.append("document: " + ", ".join(self.symbols))
         return "; ".join(parts)
 
     def merged(self, other: Scope) -> Scope:

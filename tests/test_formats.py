@@ -241,6 +241,9 @@ def test_search_cites_symbol_paragraph_and_page(folder: tuple[Path, dict[str, An
         note = index.search("A/66/874 See General Assembly resolution 60/1", k=1, mode="lexical")[0]
         assert note.part == "footnote" and note.paragraph is None
         assert citation(note).startswith("A/66/874–S/2012/578, footnote, p. ")
+        # A symbol the index holds no document of is searched as a phrase: the note citing it.
+        cited = index.search("A/63/677", k=1, mode="lexical")[0]
+        assert cited.part == "footnote" and "A/63/677" in cited.text
         # A verbatim record numbers no paragraphs: cited by page.
         record = index.search("A/66/PV.11", k=1)[0]
         assert citation(record).startswith("A/66/PV.11, p. 1 · ")
@@ -310,3 +313,40 @@ def test_a_file_that_takes_too_long_is_skipped(
     root, _ = folder
     monkeypatch.setattr(config, "MAX_SECONDS_PER_FILE", 0.0)
     _refused(root / "reports/A_66_874.pdf", "took over")
+
+
+# Questions in plain words about paragraphs of the report, each with a few words quoted from the
+# paragraph that answers it; the paragraph's number and page come from the layout, not from here.
+REPORT_QUESTIONS = [
+    ("lifting the economic embargo on Cuba", "lifting of the economic and financial embargo"),
+    ("starvation in Somalia and the countries around it", "catastrophic effects of famine in Somalia"),
+    ("centenary of the ANC, the oldest liberation movement in Africa", "will mark 100 years of existence"),
+    (
+        "is it legitimate for Abbas to seek UN membership for Palestine?",
+        "entirely legitimate and understandable",
+    ),
+    ("an earthquake that devastated Christchurch", "New Zealand’s darkest day"),
+    ("reducing farm greenhouse gas emissions without hurting food security", "Global Research Alliance"),
+    (
+        "small States deserve a seat at the Security Council table",
+        "they too must contribute at the Council table",
+    ),
+    ("arms trade treaty and conventional disarmament progress", "conventional disarmament"),
+]
+
+
+@pytest.mark.e2e
+def test_questions_about_a_report_find_its_paragraphs_with_number_and_page(
+    folder: tuple[Path, dict[str, Any]], tmp_path: Path
+) -> None:
+    """With the real model, over the whole mixed folder: the answer in the top 3, cited right."""
+    root, truth = folder
+    report: undocs.UNDoc = truth["reports/A_66_874.pdf"]
+    build_index(root, tmp_path / "index")
+    with Index.open(tmp_path / "index") as index:
+        for question, span in REPORT_QUESTIONS:
+            para = next(p for p in report.paras if span in p.text)
+            hits = index.search(question, k=3)
+            found = [h for h in hits if h.doc_id == "reports/A_66_874" and span in h.text]
+            assert found, (question, [citation(h) for h in hits])
+            assert found[0].paragraph == para.number and found[0].page == para.page, question

@@ -32,9 +32,9 @@ def _check_zip(source: str, data: bytes) -> zipfile.ZipFile:
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
         members = archive.infolist()
-    except (zipfile.BadZipFile, ValueError, OSError) as exc:
+    except (zipfile.BadZipFile, ValueError, OSError):
         raise BadFileError(
-            f"{source}: not a valid .docx (not a zip archive: {exc}); save it again from Word"
+            f"{source}: not a valid .docx (not a zip archive); save it again from Word"
         ) from None
     unpacked = sum(m.file_size for m in members)
     if len(members) > 10_000 or unpacked > config.MAX_UNPACKED_BYTES:
@@ -83,6 +83,8 @@ def _body_blocks(document: Any) -> tuple[list[Block], list[list[str]]]:
     from docx.text.paragraph import Paragraph
 
     numbering = _Numbering(document)
+    # Style names by id, read once: python-docx's paragraph.style searches every style per call.
+    styles = {style.style_id: style.name or "" for style in document.styles}
     blocks: list[Block] = []
     lines: list[list[str]] = []
     for child in document.element.body.iterchildren():
@@ -91,7 +93,8 @@ def _body_blocks(document: Any) -> tuple[list[Block], list[list[str]]]:
             text = " ".join(paragraph.text.split())
             if not text:
                 continue
-            style = (paragraph.style.name if paragraph.style is not None else "") or ""
+            style_id = child.find(f"{_W}pPr/{_W}pStyle")
+            style = styles.get(style_id.get(f"{_W}val"), "") if style_id is not None else ""
             number = numbering.number(child)
             if number is not None:
                 text = f"{number}. {text}"
