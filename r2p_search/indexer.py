@@ -30,7 +30,7 @@ from .documents import (
 from .documents.un import symbol_keys
 from .embedding import Embedder, HashingEmbedder, OnnxEmbedder, load_embedder
 from .errors import BadFileError, CorpusError, IndexCorruptError
-from .passages import SPLITTER_VERSION, block_passages, text_blocks
+from .passages import SPLITTER_VERSION, Passage, block_passages, text_blocks
 from .store import (
     MODELS,
     FileEntry,
@@ -38,7 +38,6 @@ from .store import (
     Manifest,
     ModelInfo,
     NewDocument,
-    PassageRow,
     Pipeline,
     Store,
     fault_point,
@@ -196,7 +195,7 @@ def _id_clashes(files: list[SourceFile], indexed: dict[str, FileEntry]) -> dict[
 class _Prepared:
     file: SourceFile
     document: Document
-    passages: list[PassageRow]
+    passages: list[Passage]
     label: str
 
 
@@ -429,8 +428,7 @@ def _prepare(
                     Skipped(file.source, f"{file.source}: no text to index", file_digest(file, data))
                 )
             else:
-                rows = [PassageRow(p.n, p.paragraph, p.text, p.cited, p.page, p.part) for p in passages]
-                prepared[file.source] = _Prepared(file, document, rows, label)
+                prepared[file.source] = _Prepared(file, document, passages, label)
             advance(1)
     # Skipped files are neither new nor changed in the index: report them once, as skipped.
     report.skipped.sort(key=lambda s: s.source)
@@ -463,7 +461,7 @@ def _copy_unchanged(old: Store, entry: FileEntry, source: str, writer: Generatio
     writer.add(
         NewDocument(
             **asdict(document),
-            passages=[PassageRow(p.n, p.paragraph, p.text, p.cited, p.page, p.part) for p in passages],
+            passages=[Passage(p.n, p.paragraph, p.text, p.cited, p.page, p.part) for p in passages],
             context=context_terms(document.meta),
             symbols=symbol_keys(str(document.meta.get("symbol") or "")),
         ),

@@ -27,7 +27,7 @@ import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any
 
 from .errors import IndexCorruptError, IndexLockedError, IndexMissingError
 
@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     import faiss
     import numpy as np
 
+    from .passages import Passage
     from .query import Scope
 
 FORMAT_VERSION = 4
@@ -503,18 +504,9 @@ def _read_faiss(path: Path) -> Any:
     return index
 
 
-class PassageRow(NamedTuple):
-    n: int
-    paragraph: int
-    text: str
-    cited: int | None = None
-    page: int | None = None
-    part: str | None = None
-
-
 @dataclass
 class NewDocument(StoredDocument):
-    passages: list[PassageRow]
+    passages: Sequence[Passage]
     context: str = ""  # document metadata as words, indexed with every passage
     symbols: list[str] = field(default_factory=list)  # the keys its symbols are looked up by
 
@@ -581,7 +573,17 @@ class GenerationWriter:
                 db.executemany(
                     "INSERT INTO passages VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     [
-                        (row + i, passage_id_for(doc.doc_id, p.n), doc.doc_id, *p)
+                        (
+                            row + i,
+                            passage_id_for(doc.doc_id, p.n),
+                            doc.doc_id,
+                            p.n,
+                            p.paragraph,
+                            p.text,
+                            p.cited,
+                            p.page,
+                            p.part,
+                        )
                         for i, p in enumerate(doc.passages)
                     ],
                 )

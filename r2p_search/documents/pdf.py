@@ -42,7 +42,7 @@ _NOTE_NUMBER = re.compile(r"^(\d{1,3})\s+[A-Z(\"\u201c\u2018]")  # "1 See ...": 
 _LABEL = re.compile(r"^(?:\d{1,3}|[IVXL]{1,6}|[A-Z]|\([a-z0-9]{1,4}\))\.?$")  # "11.", "IV.", "B.", "(a)"
 
 
-@dataclass
+@dataclass(eq=False)  # lines are told apart by identity: two may read the same
 class Line:
     text: str
     left: float
