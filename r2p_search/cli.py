@@ -409,7 +409,7 @@ def show(
     as_json: JsonOpt = False,
 ) -> None:
     """Print one passage, with its citation and optionally its neighbours."""
-    from .present import citation, dumps, render_context
+    from .present import dumps, render_context
 
     with _open_index(corpus, index) as idx:
         passages = idx.context(passage_id, context)
@@ -417,10 +417,7 @@ def show(
     if as_json:
         body = {
             "passage_id": target.passage_id,
-            "passages": [
-                p.to_json() | {"citation": citation(p), "target": p.passage_id == target.passage_id}
-                for p in passages
-            ],
+            "passages": [p.to_json() | {"target": p.passage_id == target.passage_id} for p in passages],
         }
         out.print(dumps(body), soft_wrap=True)
     else:

@@ -88,41 +88,8 @@ def highlight(text: str, query: str) -> Text:
     return rich_text
 
 
-def where_in(hit: Hit) -> str:
-    """Where a passage sits, as a researcher cites it: "para. 11, p. 4", "footnote, p. 4", "p. 12"."""
-    page = f"p. {hit.page}" if hit.page is not None else ""
-    if hit.part is not None:
-        place = hit.part
-    elif hit.meta.get("symbol") and page and not hit.meta.get("numbered"):
-        place = ""  # a verbatim record numbers no paragraphs: it is cited by page
-    else:
-        place = f"para. {hit.paragraph}" if hit.paragraph is not None else ""
-    return ", ".join(p for p in (place, page) if p)
-
-
-def citation(hit: Hit) -> str:
-    """The line that says where a passage comes from: "A/66/874, para. 11, p. 4 · title · date"."""
-    where = where_in(hit)
-    symbol = hit.meta.get("symbol")
-    parts = [f"{symbol}, {where}" if symbol and where else str(symbol or "")]
-    parts.append(hit.title)
-    # Who spoke, and for whom, unless the title says it already (General Debate titles do).
-    for key in ("speaker", "organ", "country_name"):
-        value = hit.meta.get(key)
-        if isinstance(value, str) and value and value.lower() not in hit.title.lower():
-            if not (key == "organ" and symbol):  # the symbol names the organ already
-                parts.append(value)
-    if hit.date:
-        parts.append(hit.date)
-    elif hit.meta.get("year"):
-        parts.append(str(hit.meta["year"]))
-    if not symbol and where:
-        parts.append(where)
-    return " · ".join(p for p in parts if p)
-
-
 def hit_json(hit: Hit, query: str) -> dict[str, Any]:
-    return hit.to_json() | {"citation": citation(hit), "best_sentence": best_sentence(hit.text, query)}
+    return hit.to_json() | {"best_sentence": best_sentence(hit.text, query)}
 
 
 def render_hits(console: Console, query: str, hits: Sequence[Hit], explain: bool = False) -> None:
@@ -134,7 +101,7 @@ def render_hits(console: Console, query: str, hits: Sequence[Hit], explain: bool
         header = Text.assemble(
             (f"{hit.rank:>2}. ", "bold"),
             (f"{hit.score:.3f}  ", "cyan"),
-            (citation(hit), "bold"),
+            (hit.citation(), "bold"),
             ("  ", ""),
             (hit.passage_id, "dim"),
         )
@@ -204,7 +171,7 @@ def render_context(console: Console, passages: Sequence[Hit], target_id: str) ->
     passages = [_safe_hit(p) for p in passages]
     target_id = safe(target_id)
     target = next(p for p in passages if p.passage_id == target_id)
-    console.print(Text(citation(target), style="bold"))
+    console.print(Text(target.citation(), style="bold"))
     console.print(Text(f"{target.source}  ({target.passage_id})", style="dim"))
     console.print()
     for passage in passages:

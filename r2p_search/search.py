@@ -123,9 +123,41 @@ class Hit:
             "passage": self.n,
             "text": self.text,
             "window": self.window or self.text,
+            "citation": self.citation(),
             "meta": self.meta,
             **({"explain": self.explain} if self.explain is not None else {}),
         }
+
+    def where(self) -> str:
+        """Where the passage sits, as a researcher cites it: "para. 11, p. 4", "footnote, p. 4", "p. 12"."""
+        page = f"p. {self.page}" if self.page is not None else ""
+        if self.part is not None:
+            place = self.part
+        elif self.meta.get("symbol") and page and not self.meta.get("numbered"):
+            place = ""  # a verbatim record numbers no paragraphs: it is cited by page
+        else:
+            place = f"para. {self.paragraph}" if self.paragraph is not None else ""
+        return ", ".join(p for p in (place, page) if p)
+
+    def citation(self) -> str:
+        """The line that says where a passage comes from: "A/66/874, para. 11, p. 4 · title · date"."""
+        where = self.where()
+        symbol = self.meta.get("symbol")
+        parts = [f"{symbol}, {where}" if symbol and where else str(symbol or ""), self.title]
+        # Who spoke, and for whom, unless the title says it already (General Debate titles do);
+        # a symbol names its organ already.
+        for key in ("speaker", "organ", "country_name"):
+            value = self.meta.get(key)
+            if isinstance(value, str) and value and value.lower() not in self.title.lower():
+                if not (key == "organ" and symbol):
+                    parts.append(value)
+        if self.date:
+            parts.append(self.date)
+        elif self.meta.get("year"):
+            parts.append(str(self.meta["year"]))
+        if not symbol and where:
+            parts.append(where)
+        return " · ".join(p for p in parts if p)
 
 
 def clean_query(query: str) -> str:

@@ -18,7 +18,6 @@ from r2p_search.documents import Block, SourceFile, read_document
 from r2p_search.embedding import HashingEmbedder
 from r2p_search.errors import BadFileError
 from r2p_search.indexer import build_index, corpus_status
-from r2p_search.present import citation
 from r2p_search.query import Scope
 from r2p_search.search import Index
 
@@ -228,7 +227,7 @@ def test_search_cites_symbol_paragraph_and_page(folder: tuple[Path, dict[str, An
     with Index.open(tmp_path / "index", embedder=HashingEmbedder(64)) as index:
         hits = index.search(para.text[:200], k=3, mode="lexical")
         assert hits[0].paragraph == 15 and hits[0].page == para.page
-        assert citation(hits[0]).startswith(f"A/66/874–S/2012/578, para. 15, p. {para.page} · ")
+        assert hits[0].citation().startswith(f"A/66/874–S/2012/578, para. 15, p. {para.page} · ")
         # A symbol alone lists the document; with a paragraph it starts there; show takes a citation.
         listed = index.search("A/66/874", k=3)
         assert {h.doc_id for h in listed} == {"reports/A_66_874"} and listed[0].part == "summary"
@@ -240,27 +239,36 @@ def test_search_cites_symbol_paragraph_and_page(folder: tuple[Path, dict[str, An
         # Footnotes are cited as such, never as a paragraph.
         note = index.search("A/66/874 See General Assembly resolution 60/1", k=1, mode="lexical")[0]
         assert note.part == "footnote" and note.paragraph is None
-        assert citation(note).startswith("A/66/874–S/2012/578, footnote, p. ")
+        assert note.citation().startswith("A/66/874–S/2012/578, footnote, p. ")
         # A symbol the index holds no document of is searched as a phrase: the note citing it.
         cited = index.search("A/63/677", k=1, mode="lexical")[0]
         assert cited.part == "footnote" and "A/63/677" in cited.text
         # A verbatim record numbers no paragraphs: cited by page.
         record = index.search("A/66/PV.11", k=1)[0]
-        assert citation(record).startswith("A/66/PV.11, p. 1 · ")
+        assert record.citation().startswith("A/66/PV.11, p. 1 · ")
 
 
 def test_cli_index_summary_and_json_name_every_skipped_file(
     folder: tuple[Path, dict[str, Any]], tmp_path: Path
 ) -> None:
     root, truth = folder
-    run = run_cli(
-        "index", "--corpus", str(root), "--index", str(tmp_path / "index"), "--json", "--model", "hash"
-    )
+    index = str(tmp_path / "index")
+    run = run_cli("index", "--corpus", str(root), "--index", index, "--json", "--model", "hash")
     assert run.returncode == 0, run.stderr
     data = json.loads(run.stdout)
     unread = {s for s, t in truth.items() if isinstance(t, str) and not s.endswith((".png", ".jpg"))}
     assert {s["source"] for s in data["skipped"]} == unread
     assert data["other_files"] == {".jpg": 1, ".png": 1}
+    run = run_cli("search", "A/66/874 para 15", "-k", "1", "--index", index, "--corpus", str(root), "--json")
+    assert run.returncode == 0, run.stderr
+    hit = json.loads(run.stdout)["results"][0]
+    assert hit["paragraph"] == 15 and hit["part"] is None and isinstance(hit["page"], int)
+    assert hit["citation"].startswith(f"A/66/874–S/2012/578, para. 15, p. {hit['page']} · ")
+    run = run_cli("show", "A/66/874, para. 15", "--index", index, "--corpus", str(root), "--json")
+    assert run.returncode == 0, run.stderr
+    assert json.loads(run.stdout)["passage_id"] == hit["passage_id"]
+    run = run_cli("show", "A/66/874 para 999", "--index", index, "--corpus", str(root))
+    assert run.returncode == 1 and "Traceback" not in run.stderr and len(run.stderr.strip().splitlines()) == 1
 
 
 # Hostile files: each is refused with a reason, quickly, and the rest of the folder is indexed.
@@ -348,5 +356,5 @@ def test_questions_about_a_report_find_its_paragraphs_with_number_and_page(
             para = next(p for p in report.paras if span in p.text)
             hits = index.search(question, k=3)
             found = [h for h in hits if h.doc_id == "reports/A_66_874" and span in h.text]
-            assert found, (question, [citation(h) for h in hits])
+            assert found, (question, [h.citation() for h in hits])
             assert found[0].paragraph == para.number and found[0].page == para.page, question
