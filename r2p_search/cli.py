@@ -107,7 +107,7 @@ def _rich_progress(description: str, total: int) -> Iterator[Callable[[int], Non
 
 CorpusOpt = Annotated[
     Path | None,
-    typer.Option("--corpus", help="Folder of .txt/.md documents. [default: ./corpus or $R2P_CORPUS]"),
+    typer.Option("--corpus", help="Folder of documents (.txt, .md, .pdf, .docx, .html). [default: ./corpus or $R2P_CORPUS]"),
 ]
 IndexOpt = Annotated[
     Path | None,
@@ -128,7 +128,7 @@ def _paths(corpus: Path | None, index: Path | None) -> tuple[Path, Path]:
     return paths
 
 
-def _build(corpus: Path, index: Path, model: str | None, full: bool) -> Any:
+def _build(corpus: Path, index: Path, model: str | None, full: bool, ocr: bool | None = None) -> Any:
     from .indexer import build_index
 
     return build_index(
@@ -136,6 +136,7 @@ def _build(corpus: Path, index: Path, model: str | None, full: bool) -> Any:
         index,
         model=model,
         full=full,
+        ocr=ocr,
         progress=_rich_progress,
         notify=lambda message: err.print(escape(message)),
     )
@@ -157,13 +158,26 @@ def index(
         ),
     ] = None,
     full: Annotated[bool, typer.Option("--full", help="Re-embed everything, not just changes.")] = False,
+    ocr: Annotated[
+        bool | None,
+        typer.Option(
+            "--ocr/--no-ocr",
+            help="Read PDFs without a text layer (scans) with Tesseract, a few seconds a page; "
+            "needs the tesseract program. [default: as the index was built; off for a new index]",
+            show_default=False,
+        ),
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Build or update the index from the corpus. Only new and changed files are embedded."""
+    """Build or update the index from the corpus. Only new and changed files are embedded.
+
+    Reads .txt, .md, .pdf, .docx, .html and .htm files; every other file is named in the summary,
+    with the reason it was not indexed.
+    """
     from .present import dumps, render_report
 
     corpus_dir, index_dir = _paths(corpus, index)
-    report = _build(corpus_dir, index_dir, model, full)
+    report = _build(corpus_dir, index_dir, model, full, ocr)
     if as_json:
         out.print(dumps(report.to_json()), soft_wrap=True)
     else:

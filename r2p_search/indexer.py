@@ -116,12 +116,14 @@ def scan_corpus(
     progress: ProgressFactory | None = None,
     keep_data: bool = True,
     known_bad: dict[str, dict[str, str]] | None = None,
+    reread: set[str] | None = None,
 ) -> Scan:
     """Hash every corpus file and sort it into new, changed and unchanged; list removed ones.
 
     A file that an earlier build skipped, unchanged since, is reported as skipped again
-    without being retried.
+    without being retried. A file in `reread` counts as changed whatever its content.
     """
+    reread = reread or set()
     known_bad = known_bad or {}
     scan = Scan()
     clashes = _id_clashes(files, indexed)
@@ -150,7 +152,7 @@ def scan_corpus(
                 continue
             scan.readable.append(file)
             previous = indexed.get(file.source)
-            if previous is not None and previous.sha256 == digest:
+            if previous is not None and previous.sha256 == digest and file.source not in reread:
                 scan.unchanged.append(file.source)
             else:
                 (scan.new if previous is None else scan.changed).append(file.source)
@@ -192,6 +194,12 @@ def _id_clashes(files: list[SourceFile], indexed: dict[str, FileEntry]) -> dict[
 
 
 @dataclass
+class _Reading:
+    ocr: bool  # read PDFs without a text layer by OCR
+    changed: bool  # the OCR setting differs from the index's: commit a new manifest
+
+
+@dataclass
 class _Prepared:
     file: SourceFile
     document: Document
@@ -208,8 +216,13 @@ def build_index(
     progress: ProgressFactory | None = None,
     notify: Callable[[str], None] | None = None,
     pipeline: Pipeline | None = None,
+    ocr: bool | None = None,
 ) -> BuildReport:
-    """Bring `index_dir` up to date with `corpus`; returns what was done."""
+    """Bring `index_dir` up to date with `corpus`; returns what was done.
+
+    `ocr`: read PDFs without a text layer with Tesseract (True), skip them (False), or keep what
+    the index was built with (None; off for a new index).
+    """
     started = time.perf_counter()
     pipeline = pipeline or default_pipeline()
     progress = progress or _no_progress
@@ -240,17 +253,27 @@ def build_index(
                     old_store = Store.open(index_dir)
                 except IndexCorruptError as exc:
                     report.full_rebuild_reason = f"the existing index is unusable ({exc})"
+        ocr_on = bool(old_manifest and old_manifest.ocr) if ocr is None else ocr
+        # Turned on, OCR retries the scans skipped before; turned off, the scans read by it go.
+        ocr_changed = old_manifest is not None and old_manifest.ocr != ocr_on
         try:
+            indexed = old_manifest.files if old_manifest else {}
             scan = scan_corpus(
                 files,
-                old_manifest.files if old_manifest else {},
+                indexed,
                 progress,
-                known_bad=old_manifest.skipped if old_manifest and not report.full_rebuild_reason else None,
+                known_bad=old_manifest.skipped
+                if old_manifest and not report.full_rebuild_reason and not ocr_changed
+                else None,
+                reread={source for source, entry in indexed.items() if entry.ocr and not ocr_on},
             )
             scan.skipped.extend(Skipped(source, reason) for source, reason in found.problems)
             report.others = found.others
             fault_point("scanned")
-            return _build(scan, index_dir, embedder, pipeline, old_store, report, progress, notify, started)
+            reading = _Reading(ocr_on, ocr_changed)
+            return _build(
+                scan, index_dir, embedder, pipeline, old_store, report, progress, notify, started, reading
+            )
         finally:
             if old_store is not None:
                 old_store.close()
@@ -286,13 +309,15 @@ def _build(
     progress: ProgressFactory,
     notify: Callable[[str], None],
     started: float,
+    reading: _Reading,
 ) -> BuildReport:
     old_files = old_store.manifest.files if old_store else {}
     report.new, report.changed, report.unchanged = scan.new, scan.changed, scan.unchanged
     report.removed, report.skipped = scan.removed, sorted(scan.skipped, key=lambda s: s.source)
     pending, readable = scan.data, scan.readable
 
-    if old_store is not None and not pending and not report.removed and not _skips_changed(scan, old_store):
+    unchanged = not pending and not report.removed and not reading.changed
+    if old_store is not None and unchanged and not _skips_changed(scan, old_store):
         # Nothing to embed or drop: keep the committed generation as it is. Opening it checked
         # any file touched since the build against its checksum.
         refresh_artifact_times(index_dir, old_store.manifest)
@@ -321,7 +346,7 @@ def _build(
         + (" (exported to ONNX on first use)" if isinstance(embedder, OnnxEmbedder) else "")
     )
     embedder.max_tokens  # noqa: B018 -- load the model now: a bad model fails before any work
-    prepared = _prepare(readable, pending, embedder, pipeline, report, progress)
+    prepared = _prepare(readable, pending, embedder, pipeline, report, progress, reading.ocr)
     vectors = _embed(list(prepared.values()), embedder, progress)
     fault_point("embedded")
     report.embedded = sum(len(v) for v in vectors.values())
@@ -347,7 +372,9 @@ def _build(
                 ),
                 vectors[file.source],
             )
-            entries[file.source] = FileEntry(doc.sha256, len(pending[file.source]), doc.doc_id, count)
+            entries[file.source] = FileEntry(
+                doc.sha256, len(pending[file.source]), doc.doc_id, count, ocr=bool(doc.meta.get("ocr"))
+            )
         elif old_store is not None and file.source in old_files and file.source not in pending:
             _copy_unchanged(old_store, old_files[file.source], file.source, writer)
             entries[file.source] = old_files[file.source]
@@ -367,7 +394,7 @@ def _build(
         document_prompt=embedder.prompts.document,
     )
     known_bad = {s.source: {"sha256": s.sha256, "reason": s.reason} for s in report.skipped if s.sha256}
-    manifest = writer.commit(info, pipeline, entries, known_bad)
+    manifest = writer.commit(info, pipeline, entries, known_bad, ocr=reading.ocr)
     remove_stale_generations(index_dir, keep=manifest.generation, keep_model=info.export)
     report.documents = manifest.documents
     report.passages = manifest.passages
@@ -401,6 +428,7 @@ def _prepare(
     pipeline: Pipeline,
     report: BuildReport,
     progress: ProgressFactory,
+    ocr: bool,
 ) -> dict[str, _Prepared]:
     prepared: dict[str, _Prepared] = {}
     todo = [f for f in readable if f.source in pending]
@@ -408,7 +436,7 @@ def _prepare(
         for file in todo:
             data = pending[file.source]
             try:
-                document = read_document(file, data)
+                document = read_document(file, data, ocr=ocr)
                 label = context_label(document.meta) if pipeline.embed_context else ""
                 # The prompt and the label share the model's window with the passage.
                 budget = min(pipeline.passage_tokens, embedder.max_tokens - 2)
@@ -492,6 +520,7 @@ class Status:
             "dimension": m.model.dimension if m else None,
             "prompts": {"query": m.model.query_prompt, "document": m.model.document_prompt} if m else None,
             "format_version": m.format_version if m else None,
+            "ocr": m.ocr if m else None,
             "corpus_files": len(scan.readable) + len(scan.skipped),
             "up_to_date": m is not None
             and self.scan is not None

@@ -227,6 +227,8 @@ def render_status(console: Console, status: Status) -> None:
         prompts = data["prompts"]
         if prompts["query"] or prompts["document"]:
             table.add_row("prompts", escape(f"query {prompts['query']!r}, passage {prompts['document']!r}"))
+        if data["ocr"]:
+            table.add_row("OCR", "on: PDFs without a text layer are read by Tesseract")
         table.add_row("documents", str(data["documents"]))
         table.add_row("passages", str(data["passages"]))
         state = (

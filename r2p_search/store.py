@@ -91,6 +91,7 @@ class FileEntry:
     size: int
     doc_id: str
     passages: int
+    ocr: bool = False  # its text was read from page images (a scan)
 
 
 @dataclass
@@ -127,6 +128,7 @@ class Manifest:
     skipped: dict[str, dict[str, str]] = field(default_factory=dict)  # source -> sha256, reason
     created_at: str = ""
     format_version: int = FORMAT_VERSION
+    ocr: bool = False  # PDFs without a text layer are read by OCR (index --ocr); kept until changed
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=2, sort_keys=True, ensure_ascii=False)
@@ -154,6 +156,7 @@ class Manifest:
                 },
                 created_at=str(raw.get("created_at", "")),
                 format_version=int(raw["format_version"]),
+                ocr=bool(raw.get("ocr", False)),
             )
         except IndexCorruptError:
             raise
@@ -543,6 +546,7 @@ class GenerationWriter:
         pipeline: Pipeline,
         files: dict[str, FileEntry],
         skipped: dict[str, dict[str, str]] | None = None,
+        ocr: bool = False,
     ) -> Manifest:
         import faiss
         import numpy as np
@@ -619,6 +623,7 @@ class GenerationWriter:
             passages=self.count,
             files=files,
             skipped=skipped or {},
+            ocr=ocr,
             artifacts=artifact_record(self.index_dir, [db_path, vec_path, *self._model_files(model)]),
             created_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         )

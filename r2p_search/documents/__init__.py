@@ -46,7 +46,7 @@ __all__ = [
 ]
 
 
-Reader = Callable[[SourceFile, bytes, Deadline], Read]
+Reader = Callable[[SourceFile, bytes, Deadline, bool], Read]  # (file, data, deadline, ocr)
 
 
 def _reader(suffix: str) -> Reader:
@@ -58,21 +58,24 @@ def _reader(suffix: str) -> Reader:
     if suffix == ".docx":
         from . import docx
 
-        return docx.read
+        return lambda file, data, deadline, ocr: docx.read(file, data, deadline)
     if suffix in (".html", ".htm"):
         from . import html
 
-        return html.read
+        return lambda file, data, deadline, ocr: html.read(file, data, deadline)
     from . import text
 
-    return lambda file, data, deadline: text.read(file, data)
+    return lambda file, data, deadline, ocr: text.read(file, data)
 
 
-def read_document(file: SourceFile, data: bytes | None = None) -> Document:
-    """Read one file of any supported format; raises BadFileError with the reason if it cannot be used."""
+def read_document(file: SourceFile, data: bytes | None = None, ocr: bool = False) -> Document:
+    """Read one file of any supported format; raises BadFileError with the reason if it cannot be used.
+
+    `ocr`: read a PDF without a text layer (a scan) with Tesseract instead of skipping it.
+    """
     if data is None:
         data = read_bytes(file)
-    found: Read = _reader(file.suffix)(file, data, Deadline(file.source))
+    found: Read = _reader(file.suffix)(file, data, Deadline(file.source), ocr)
     if found.blocks is not None:
         if found.title is None:
             found.title = next((b.text for b in found.blocks if b.part == "title"), None)

@@ -16,8 +16,10 @@ pypdf or pdfminer is recorded in docs/formats.md. From the boxes:
    a finished sentence, where the last line stopped short after a full stop, or where a number
    continues the document's paragraph numbering ("12." after "11.").
 
-PDFium runs no JavaScript in this build and fetches nothing; a file's pages, size and reading
-time are bounded (config.MAX_PDF_PAGES, FORMAT_MAX_BYTES, MAX_SECONDS_PER_FILE).
+A page with no text layer (a scan) is read by Tesseract when OCR is asked for (ocr.py), and
+laid out the same way. PDFium runs no JavaScript in this build and fetches nothing; a file's
+pages, size and reading time are bounded (config.MAX_PDF_PAGES, FORMAT_MAX_BYTES,
+MAX_SECONDS_PER_FILE).
 """
 
 from __future__ import annotations
@@ -68,17 +70,30 @@ class _Page:
     lines: list[Line] = field(default_factory=list)
 
 
-def read(file: SourceFile, data: bytes, deadline: Deadline) -> Read:
+def read(file: SourceFile, data: bytes, deadline: Deadline, ocr: bool = False) -> Read:
     pages, info = _extract(file.source, data, deadline)
-    if not any(page.lines for page in pages):
+    if any(page.lines for page in pages):
+        return layout(pages, info)
+    if not ocr:
         raise BadFileError(
-            f"{file.source}: PDF has no text layer (a scan?): run OCR on it first "
-            "(for example ocrmypdf, with tesseract) and index the result"
+            f"{file.source}: PDF has no text layer (a scan?): index with --ocr to read it with "
+            "Tesseract, or run OCR on it first (for example ocrmypdf)"
         )
-    return layout(pages, info)
+    from . import ocr as tesseract
+
+    # OCR takes seconds a page: a scan gets that much more time than the limit for one file.
+    deadline.extend(len(pages) * tesseract.SECONDS_PER_PAGE / 4)
+    pages, info = _extract(file.source, data, deadline, scanned=True)
+    if not any(page.lines for page in pages):
+        raise BadFileError(f"{file.source}: PDF has no text layer, and OCR found no text in it")
+    found = layout(pages, info)
+    found.meta["ocr"] = True
+    return found
 
 
-def _extract(source: str, data: bytes, deadline: Deadline) -> tuple[list[_Page], dict[str, Any]]:
+def _extract(
+    source: str, data: bytes, deadline: Deadline, scanned: bool = False
+) -> tuple[list[_Page], dict[str, Any]]:
     import pypdfium2 as pdfium
 
     try:
@@ -107,7 +122,9 @@ def _extract(source: str, data: bytes, deadline: Deadline) -> tuple[list[_Page],
             deadline.check()
             page = pdf[index]
             try:
-                pages.append(_page_lines(page, index + 1))
+                pages.append(
+                    _scanned_lines(page, index + 1, source) if scanned else _page_lines(page, index + 1)
+                )
             finally:
                 page.close()
         return pages, info
@@ -160,6 +177,25 @@ def _page_lines(page: Any, number: int) -> _Page:
     for run in runs:
         run.text = run.text.strip()
     return _Page(number, width, height, _lines([r for r in runs if r.text]))
+
+
+def _scanned_lines(page: Any, number: int, source: str) -> _Page:
+    from .ocr import page_lines
+
+    width, height = page.get_size()
+    lines = [
+        Line(text, left, right, top, bottom, size, number, row=row)
+        for row, (text, left, right, top, bottom, size) in enumerate(page_lines(page, source))
+    ]
+    lines.sort(key=lambda line: (-line.top, line.left))
+    # Word heights vary with the letters in them ("x" against "Mg"): sizes within a third of the
+    # page's usual one are that size, so that only real headings and footnotes stand apart.
+    usual = statistics.median([line.size for line in lines]) if lines else 0.0
+    for row, line in enumerate(lines):
+        line.row = row
+        if abs(line.size - usual) < usual / 3:
+            line.size = usual
+    return _Page(number, width, height, lines)
 
 
 def _continues(run: Line, box: tuple[float, float, float, float]) -> bool:
@@ -287,8 +323,11 @@ def layout(pages: list[_Page], info: dict[str, Any]) -> Read:
 def _info_title(info: dict[str, Any], meta: dict[str, Any]) -> str | None:
     if meta.get("meeting") and meta.get("organ"):
         return f"{meta['organ']}, {meta['meeting']}"
-    title = str(info.get("title") or "").strip()
-    return title or None
+    # Writers leave "untitled" or "Microsoft Word - draft.docx" in the file's own title.
+    title = re.sub(r"^Microsoft Word - ", "", str(info.get("title") or "").strip())
+    if title.lower() in ("untitled", "") or title.lower().endswith((".doc", ".docx")):
+        return meta.get("symbol")
+    return title
 
 
 def _body_size(lines: list[Line]) -> float:

@@ -31,6 +31,10 @@ class Deadline:
         self.seconds = config.MAX_SECONDS_PER_FILE if seconds is None else seconds
         self.ends = time.monotonic() + self.seconds
 
+    def extend(self, seconds: float) -> None:
+        self.seconds += seconds
+        self.ends += seconds
+
     def check(self) -> None:
         if time.monotonic() > self.ends:
             raise BadFileError(f"{self.source}: reading took over {self.seconds:g} s; skipped")

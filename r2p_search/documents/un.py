@@ -181,6 +181,8 @@ def masthead(lines: Sequence[str]) -> tuple[dict[str, Any], set[int]]:
         if not line:
             used.add(i)
             continue
+        # "United Nations" and the symbol share the top line; a scan's OCR reads them as one.
+        line = re.sub(r"^United Nations\s+(?=[A-Z]+/)", "", line)
         symbol = JOINT_SYMBOL.match(line)
         if symbol and not line[symbol.end() :].strip() and any(c.isdigit() for c in line):
             meta.setdefault("symbol", symbol.group(0))
