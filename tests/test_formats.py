@@ -358,3 +358,32 @@ def test_questions_about_a_report_find_its_paragraphs_with_number_and_page(
             found = [h for h in hits if h.doc_id == "reports/A_66_874" and span in h.text]
             assert found, (question, [h.citation() for h in hits])
             assert found[0].paragraph == para.number and found[0].page == para.page, question
+
+
+@pytest.mark.skipif(
+    shutil.which("tesseract") is None, reason="Tesseract is not installed (Debian: tesseract-ocr)"
+)
+def test_ocr_reads_a_scan_when_asked_and_stays_with_the_index(tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    undocs.write_scanned_pdf(corpus / "A_RES_60_1.pdf")
+    (corpus / "note.txt").write_text(
+        "The 2005 World Summit endorsed the responsibility to protect populations.\n"
+    )
+    index = tmp_path / "index"
+    first = build_index(corpus, index, embedder=HashingEmbedder(64))
+    assert [s.source for s in first.skipped] == ["A_RES_60_1.pdf"]
+    assert "--ocr" in first.skipped[0].reason
+    # Turned on, OCR retries the scan; the other file is not embedded again.
+    on = build_index(corpus, index, embedder=HashingEmbedder(64), ocr=True)
+    assert on.new == ["A_RES_60_1.pdf"] and on.skipped == [] and on.unchanged == ["note.txt"]
+    with Index.open(index, embedder=HashingEmbedder(64)) as searched:
+        hit = searched.search("Each individual State has the responsibility to protect", k=1, mode="lexical")[
+            0
+        ]
+        assert hit.doc_id == "A_RES_60_1" and hit.page == 1 and hit.meta["ocr"] is True
+        assert hit.meta["symbol"] == "A/RES/60/1" and "ethnic cleansing" in hit.text
+    # The setting stays with the index: a plain index keeps it; --no-ocr drops what it read.
+    assert build_index(corpus, index, embedder=HashingEmbedder(64)).embedded == 0
+    off = build_index(corpus, index, embedder=HashingEmbedder(64), ocr=False)
+    assert [s.source for s in off.skipped] == ["A_RES_60_1.pdf"] and off.documents == 1
