@@ -107,7 +107,10 @@ def _rich_progress(description: str, total: int) -> Iterator[Callable[[int], Non
 
 CorpusOpt = Annotated[
     Path | None,
-    typer.Option("--corpus", help="Folder of documents (.txt, .md, .pdf, .docx, .html). [default: ./corpus or $R2P_CORPUS]"),
+    typer.Option(
+        "--corpus",
+        help="Folder of documents (.txt, .md, .pdf, .docx, .html). [default: ./corpus or $R2P_CORPUS]",
+    ),
 ]
 IndexOpt = Annotated[
     Path | None,
