@@ -45,3 +45,7 @@ class PassageNotFoundError(R2PError):
 
 class QualityError(R2PError):
     """Measured retrieval quality is below the level a caller required."""
+
+
+class IndexPathError(R2PError):
+    """--index names a file, or a folder of other things: an index is never written there."""

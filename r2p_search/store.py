@@ -29,7 +29,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .errors import IndexCorruptError, IndexLockedError, IndexMissingError
+from .errors import IndexCorruptError, IndexLockedError, IndexMissingError, IndexPathError
 
 if TYPE_CHECKING:
     import faiss
@@ -686,10 +686,37 @@ def remove_stale_generations(index_dir: Path, keep: str, keep_model: str | None 
                 entry.unlink()
 
 
+def _ours(entry: Path) -> bool:
+    name = entry.name
+    return name in (MANIFEST, LOCK, MODELS) or name.startswith(("gen-", f".{MANIFEST}."))
+
+
+def check_index_path(index_dir: Path) -> None:
+    """Refuse to write an index over a file, or into a folder that holds anything but an index:
+    a build removes what it does not need, and a mistyped --index must not cost anyone a file."""
+    if index_dir.exists() and not index_dir.is_dir():
+        raise IndexPathError(f"--index {index_dir} is a file, not a folder; give a folder for the index")
+    if index_dir.is_dir() and not (index_dir / MANIFEST).exists():
+        try:
+            others = [e.name for e in index_dir.iterdir() if not _ours(e)]
+        except OSError as exc:
+            raise IndexPathError(f"cannot read index folder {index_dir} ({exc.strerror})") from None
+        if others:
+            shown = ", ".join(sorted(others)[:3]) + (", ..." if len(others) > 3 else "")
+            raise IndexPathError(
+                f"{index_dir} is not an index folder (it holds {shown}); give a new or empty folder "
+                "for the index"
+            )
+
+
 @contextlib.contextmanager
 def write_lock(index_dir: Path) -> Iterator[None]:
     """Exclusive right to rebuild. The OS drops the lock when the holder dies, even by SIGKILL."""
-    index_dir.mkdir(parents=True, exist_ok=True)
+    check_index_path(index_dir)
+    try:
+        index_dir.mkdir(parents=True, exist_ok=True)
+    except (FileExistsError, NotADirectoryError):
+        raise IndexPathError(f"cannot make index folder {index_dir}: part of that path is a file") from None
     fd = os.open(index_dir / LOCK, os.O_RDWR | os.O_CREAT, 0o644)
     try:
         try:

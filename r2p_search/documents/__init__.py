@@ -21,7 +21,7 @@ from ..errors import BadFileError
 from .corpus import Corpus, doc_id_for, file_digest, find_corpus, find_files, read_bytes, sha256_of
 from .model import Block, Document, SourceFile
 from .names import context_label, context_terms, country_name, country_names, parse_file_name
-from .reading import Deadline, Read
+from .reading import Deadline, Read, check_kind
 from .text import decode, parse_header_line
 
 __all__ = [
@@ -75,6 +75,7 @@ def read_document(file: SourceFile, data: bytes | None = None, ocr: bool = False
     """
     if data is None:
         data = read_bytes(file)
+    check_kind(file.source, file.suffix, data)
     found: Read = _reader(file.suffix)(file, data, Deadline(file.source), ocr)
     if found.blocks is not None:
         if found.title is None:
