@@ -50,6 +50,7 @@ and it keeps a broken extraction, one 'paragraph' of a whole speech, from floodi
 DEFAULT_FUSION = Fusion()
 
 _PARAGRAPH_NAMED = re.compile(r"\b(?:para(?:graph)?s?\.?|¶)\s*(\d{1,4})\b", re.IGNORECASE)
+_PAGE_NAMED = re.compile(r"\b(?:p|pp|page)\.?\s*(\d{1,5})\b", re.IGNORECASE)
 
 STOPWORDS = frozenset(
     """a about above after again against all am an and any are as at be because been before
@@ -411,6 +412,8 @@ class Index:
     def plan(self, query: str, scope: Scope | None = None, literal: bool = False) -> Plan:
         """How a query will be searched: its text, the scope it must keep to, the countries it favours."""
         scope = scope or Scope()
+        if scope.symbols and not any(self.store.with_symbol(key) for key in scope.symbols):
+            raise QueryError(f"no document with symbol {', '.join(scope.symbols)} in this index")
         if literal:
             return Plan(query, scope, (), Understood(query, query))
         understood = self.understand(query)
@@ -442,7 +445,7 @@ class Index:
         them, and a paragraph it names beside them ("A/66/874 para 11"); None if it names none."""
         keys: list[str] = []
         rest = query
-        for symbol in find_symbols(query):
+        for symbol in find_symbols(query, any_case=True):
             known = [key for key in symbol_keys(symbol) if self.store.with_symbol(key)]
             if known:
                 keys.extend(k for k in known if k not in keys)
@@ -494,10 +497,16 @@ class Index:
         if named is None:
             return None
         keys, rest, paragraph = named
-        if paragraph is None or re.search(r"[^\W\d_]{2,}", rest):
+        page = _PAGE_NAMED.search(rest)  # "A/66/PV.11, p. 7": a record is cited by its page
+        if page:
+            rest = rest[: page.start()] + rest[page.end() :]
+        if (paragraph is None and page is None) or re.search(r"[^\W\d_]{2,}", rest):
             return None
         for doc_id in self.store.scope_docs(Scope(symbols=keys)):
-            passage = self.store.cited_passage(doc_id, paragraph)
+            if paragraph is not None:
+                passage = self.store.cited_passage(doc_id, paragraph)
+            else:
+                passage = self.store.page_passage(doc_id, int(page.group(1)) if page else 0)
             if passage is not None:
                 return passage
         return None

@@ -389,6 +389,12 @@ class Store:
         found = row.fetchone()
         return StoredPassage(*found) if found else None
 
+    def page_passage(self, doc_id: str, page: int) -> StoredPassage | None:
+        """The first passage of a document that starts on a page ("A/66/PV.11, p. 7")."""
+        row = self.db.execute(f"{_PASSAGE} WHERE doc_id = ? AND page = ? ORDER BY n LIMIT 1", (doc_id, page))
+        found = row.fetchone()
+        return StoredPassage(*found) if found else None
+
     def document(self, doc_id: str) -> StoredDocument | None:
         docs = self.documents([doc_id])
         return docs.get(doc_id)

@@ -16,7 +16,7 @@ import pytest
 from r2p_search import config
 from r2p_search.documents import Block, SourceFile, read_document
 from r2p_search.embedding import HashingEmbedder
-from r2p_search.errors import BadFileError
+from r2p_search.errors import BadFileError, QueryError
 from r2p_search.indexer import build_index, corpus_status
 from r2p_search.query import Scope
 from r2p_search.search import Index
@@ -156,6 +156,35 @@ def test_word_report_typed_and_automatic_numbers(folder: tuple[Path, dict[str, A
         assert doc.title == draft.title
 
 
+def test_word_typed_by_hand_masthead_bold_title_and_list_style(tmp_path: Path) -> None:
+    """A report typed in Word without its styles: the masthead on lines broken by hand, the title
+    in bold 16 pt, paragraphs numbered by the List Number style."""
+    import docx
+    from docx.shared import Pt
+
+    document = docx.Document()
+    document.add_paragraph("United Nations\nA/66/874–S/2012/578")
+    document.add_paragraph(
+        "General Assembly Security Council\nDistr.: General 25 July 2012\nOriginal: English"
+    )
+    title = document.add_paragraph().add_run("Responsibility to protect: timely and decisive response")
+    title.bold, title.font.size = True, Pt(16)
+    paras = [
+        "The responsibility to protect rests on three pillars of equal weight and standing.",
+        "Timely and decisive response is the third pillar and the least understood of them.",
+        "Prevention remains the first aim of every measure that the Council considers.",
+    ]
+    for text in paras:
+        document.add_paragraph(text, style="List Number")
+    path = tmp_path / "report.docx"
+    document.save(str(path))
+    doc = read(path)
+    assert doc.title == "Responsibility to protect: timely and decisive response"
+    assert doc.meta["symbol"] == "A/66/874–S/2012/578" and doc.meta["date"] == "2012-07-25"
+    assert doc.blocks is not None
+    assert [(b.number, b.text) for b in doc.blocks] == [(i, t) for i, t in enumerate(paras, start=1)]
+
+
 def test_word_saved_as_pdf_by_libreoffice(folder: tuple[Path, dict[str, Any]], tmp_path: Path) -> None:
     if shutil.which("soffice") is None and shutil.which("libreoffice") is None:
         pytest.skip("LibreOffice is not installed (Debian: libreoffice-writer-nogui)")
@@ -234,6 +263,10 @@ def test_search_cites_symbol_paragraph_and_page(folder: tuple[Path, dict[str, An
         assert index.search("S/2012/578 para 15", k=1)[0].paragraph == 15
         assert index.passage("A/66/874 para 15").cited == 15
         assert index.passage("A/66/874, para. 15").cited == 15
+        assert index.search("a/66/874 para 15", k=1)[0].paragraph == 15  # typed in lower case
+        assert index.passage("A/66/PV.11, p. 3").page == 3  # a record is cited by page
+        with pytest.raises(QueryError, match="no document with symbol A/1/1"):
+            index.search("famine", scope=Scope(symbols=("A/1/1",)))
         within = index.search("famine", k=5, scope=Scope(symbols=("A/66/PV.11",)))
         assert within and {h.doc_id for h in within} == {"records/A_66_PV_11"}
         # Footnotes are cited as such, never as a paragraph.

@@ -15,6 +15,7 @@ from __future__ import annotations
 import io
 import re
 import zipfile
+from dataclasses import replace
 from typing import Any
 
 from .. import config
@@ -70,6 +71,10 @@ def read(file: SourceFile, data: bytes, deadline: Deadline) -> Read:
         masthead_lines[head[position][0]] = masthead_lines.get(head[position][0], 0) + 1
     blocks = [b for i, b in enumerate(blocks) if masthead_lines.get(i, 0) < len(lines[i])]
     title = next((b.text for b in blocks if b.part == "title"), None)
+    if title is None and blocks and blocks[0].part == "heading" and meta:
+        # No Title style: after a masthead, the first line set in large or bold type is the title.
+        blocks[0] = replace(blocks[0], part="title")
+        title = blocks[0].text
     if title is None:
         title = (document.core_properties.title or "").strip() or None
     blocks = number_blocks(blocks)
@@ -95,11 +100,13 @@ def _body_blocks(document: Any) -> tuple[list[Block], list[list[str]]]:
                 continue
             style_id = child.find(f"{_W}pPr/{_W}pStyle")
             style = styles.get(style_id.get(f"{_W}val"), "") if style_id is not None else ""
-            number = numbering.number(child)
+            number = numbering.number(child, style_id.get(f"{_W}val") if style_id is not None else None)
             if number is not None:
                 text = f"{number}. {text}"
-            blocks.append(Block(text, part=_part(style)))
-            lines.append([text])
+            part = _part(style) or ("heading" if _emphasised(child) and len(text.split()) <= 20 else None)
+            blocks.append(Block(text, part=part))
+            # Lines broken by hand (Shift+Enter) are the masthead's lines: read one by one.
+            lines.append([" ".join(line.split()) for line in paragraph.text.split("\n") if line.strip()])
         elif child.tag == f"{_W}tbl":
             for row in Table(child, document).rows:
                 cells = list(dict.fromkeys(row.cells))
@@ -107,9 +114,30 @@ def _body_blocks(document: Any) -> tuple[list[Block], list[list[str]]]:
                 if text:
                     blocks.append(Block(text))
                     lines.append(
-                        [" ".join(p.text.split()) for c in cells for p in c.paragraphs if p.text.strip()]
+                        [
+                            " ".join(line.split())
+                            for c in cells
+                            for p in c.paragraphs
+                            for line in p.text.split("\n")
+                            if line.strip()
+                        ]
                     )
     return blocks, lines
+
+
+def _emphasised(paragraph: Any) -> bool:
+    """Every run of text bold, or set at 14 pt or more: a title or heading typed by hand."""
+    runs = [r for r in paragraph.iter(f"{_W}r") if "".join(t.text or "" for t in r.iter(f"{_W}t")).strip()]
+    if not runs:
+        return False
+    for run in runs:
+        bold = run.find(f"{_W}rPr/{_W}b")
+        size = run.find(f"{_W}rPr/{_W}sz")
+        is_bold = bold is not None and bold.get(f"{_W}val") not in ("0", "false")
+        is_large = size is not None and int(size.get(f"{_W}val") or 0) >= 28
+        if not (is_bold or is_large):
+            return False
+    return True
 
 
 def _part(style: str) -> str | None:
@@ -128,6 +156,12 @@ class _Numbering:
     def __init__(self, document: Any) -> None:
         self.formats: dict[str, str] = {}
         self.counters: dict[str, int] = {}
+        # A style may carry the numbering ("List Number"): its paragraphs are numbered by it.
+        self.by_style: dict[str, Any] = {}
+        for style in document.styles.element.findall(f"{_W}style"):
+            props = style.find(f"{_W}pPr/{_W}numPr")
+            if props is not None:
+                self.by_style[style.get(f"{_W}styleId")] = props
         try:
             root = document.part.numbering_part.element
         except (KeyError, NotImplementedError, AttributeError):
@@ -141,8 +175,10 @@ class _Numbering:
             if ref is not None:
                 self.formats[node.get(f"{_W}numId")] = abstract.get(ref.get(f"{_W}val"), "")
 
-    def number(self, paragraph: Any) -> int | None:
+    def number(self, paragraph: Any, style_id: str | None = None) -> int | None:
         props = paragraph.find(f"{_W}pPr/{_W}numPr")
+        if props is None and style_id is not None:
+            props = self.by_style.get(style_id)
         if props is None:
             return None
         num = props.find(f"{_W}numId")

@@ -90,9 +90,10 @@ def read(file: SourceFile, data: bytes, deadline: Deadline) -> Read:
     if "symbol" not in meta and blocks:
         _symbol_above(text, blocks[1 if len(blocks) > 1 else 0].text, meta)
     title = str(document.get("title") or "").strip()
-    # The page's own <h1> is its title: kept as the title passage, not repeated as a heading.
-    if blocks and title and blocks[0].text == title:
-        blocks = blocks[1:]
+    # Above the text: the page's <h1> (its title, in every citation) and a dateline, in any
+    # language ("5 septembre 2011"), are not paragraphs: they would shift every number after.
+    top = blocks[:4]
+    blocks = [b for b in top if b.text != title and not _DATELINE.match(b.text)] + blocks[4:]
     if title:
         blocks.insert(0, Block(title, part="title"))
     if document.get("date") and "date" not in meta:
@@ -102,6 +103,9 @@ def read(file: SourceFile, data: bytes, deadline: Deadline) -> Read:
     return Read(body="", blocks=number_blocks(blocks), meta=meta, title=title or None)
 
 
+_DATELINE = re.compile(
+    r"^(?:\w+,?\s+)?\d{1,2}\.?\s+\w+\.?\s+(?:19|20)\d\d\.?$|^\w+\s+\d{1,2},\s+(?:19|20)\d\d$"
+)
 _INVISIBLE = re.compile(r"<(script|style|noscript|template)\b.*?</\1\s*>|<!--.*?-->", re.S | re.I)
 
 

@@ -54,11 +54,15 @@ def is_symbol(text: str) -> bool:
     return match is not None and any(ch.isdigit() for ch in text)
 
 
-def find_symbols(text: str) -> list[str]:
-    """The symbols written in `text`, as written, each once."""
-    return list(
-        dict.fromkeys(m.group(0) for m in SYMBOL.finditer(text) if any(c.isdigit() for c in m.group(0)))
-    )
+_ANY_CASE = re.compile(SYMBOL.pattern, re.IGNORECASE)
+
+
+def find_symbols(text: str, any_case: bool = False) -> list[str]:
+    """The symbols written in `text`, as written, each once; `any_case` also finds "a/66/874",
+    as a question may type it."""
+    pattern = _ANY_CASE if any_case else SYMBOL
+    found = (m.group(0) for m in pattern.finditer(text))
+    return list(dict.fromkeys(symbol for symbol in found if any(c.isdigit() for c in symbol)))
 
 
 def normalise_symbol(symbol: str) -> str:
@@ -69,7 +73,7 @@ def normalise_symbol(symbol: str) -> str:
 def symbol_keys(symbol: str) -> list[str]:
     """Every form a joint symbol is looked up by: each part, and a resolution without its year."""
     keys: list[str] = []
-    for part in find_symbols(symbol):
+    for part in find_symbols(symbol, any_case=True):
         key = normalise_symbol(part)
         keys.append(key)
         bare = re.sub(r"\(\d{4}\)$", "", key)
@@ -146,7 +150,7 @@ _MEETING = re.compile(r"^(?P<meeting>\d{1,5}(?:st|nd|rd|th)\s+(?:plenary\s+)?mee
 _WEEKDAY = re.compile(r"^(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday),", re.I)
 _MASTHEAD_LINE = re.compile(
     r"^(?:New York|Geneva|Distr\.?:.*|Original:.*|President:.*|Acting President:.*|Chair:.*|"
-    r"Security Council|General Assembly|Economic and Social Council|Human Rights Council|"
+    r"(?:(?:Security Council|General Assembly|Economic and Social Council|Human Rights Council)\s*)+|"
     r"(?:\w+(?:-\w+)?\s+year)|\(.*\)|.*\.{4,}.*|"
     r"[A-Z]{1,5}(?:/[A-Za-z0-9.]+)+)$",  # a symbol still to be given: "A/66/XXX"
     re.I,
