@@ -431,6 +431,15 @@ def show(
     with _open_index(corpus, index) as idx:
         passages = idx.context(passage_id, context)
         target = idx.passage(passage_id)
+        others = [d for d in idx.sharing_symbol(passage_id) if d != target.doc_id]
+    if others:
+        # Many files can carry one symbol (a report as PDF and as Word): say which one is shown.
+        err.print(
+            escape(
+                f"also carrying that symbol: {', '.join(others)}; showing {target.doc_id} "
+                "(give a passage id to choose)"
+            )
+        )
     if as_json:
         body = {
             "passage_id": target.passage_id,

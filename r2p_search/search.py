@@ -492,6 +492,13 @@ class Index:
             )
         return passage
 
+    def sharing_symbol(self, citation: str) -> list[str]:
+        """The documents carrying the symbol a citation names ("A/66/874 para 11"), in index order."""
+        if self.store.passage_by_id(citation.strip()) is not None:
+            return []
+        named = self.named_documents(citation)
+        return self.store.scope_docs(Scope(symbols=named[0])) if named else []
+
     def _cited(self, citation: str) -> StoredPassage | None:
         named = self.named_documents(citation)
         if named is None:

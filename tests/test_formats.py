@@ -420,3 +420,14 @@ def test_ocr_reads_a_scan_when_asked_and_stays_with_the_index(tmp_path: Path) ->
     assert build_index(corpus, index, embedder=HashingEmbedder(64)).embedded == 0
     off = build_index(corpus, index, embedder=HashingEmbedder(64), ocr=False)
     assert [s.source for s in off.skipped] == ["A_RES_60_1.pdf"] and off.documents == 1
+
+
+def test_an_index_kept_inside_its_corpus_is_not_counted_as_files(tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "note.txt").write_text(
+        "The 2005 World Summit endorsed the responsibility to protect populations.\n"
+    )
+    build_index(corpus, corpus / "my-index", embedder=HashingEmbedder(64))
+    again = build_index(corpus, corpus / "my-index", embedder=HashingEmbedder(64))
+    assert again.others == {} and again.skipped == [] and again.unchanged == ["note.txt"]

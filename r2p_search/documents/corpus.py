@@ -110,11 +110,20 @@ def _walk(
                 # A link may point outside the corpus the user chose; follow it only inside it.
                 entry.resolve(strict=True).relative_to(root)
             if entry.is_dir():
+                if _is_index(entry):
+                    continue  # an index kept inside its corpus holds no documents
                 yield from _walk(entry, root, wanted, seen)
             elif wanted(entry) and entry.is_file():
                 yield entry
         except (OSError, RuntimeError, ValueError):
             continue  # a dangling link, a link loop, a link out of the corpus, an unreadable entry
+
+
+def _is_index(folder: Path) -> bool:
+    """An r2p-search index folder: its manifest beside its generations."""
+    return (folder / "manifest.json").is_file() and any(
+        child.name.startswith("gen-") for child in folder.iterdir() if child.is_dir()
+    )
 
 
 def read_bytes(file: SourceFile, limit: int | None = None) -> bytes:
