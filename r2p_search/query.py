@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass, field
 
 from .countries import mentions, names, resolve
-from .documents.un import symbol_keys
+from .documents.un import JOINT_SYMBOL_ANY_CASE, symbol_keys
 from .errors import QueryError
 
 FIRST_SESSION_YEAR = 1945  # the 1st session of the General Assembly opened in 1946: year = 1945 + n
@@ -155,6 +155,10 @@ def scope_from_options(
     keys: list[str] = []
     for value in symbols or []:
         found_keys = symbol_keys(value)
+        if found_keys and re.search(r"[^\W\d_]{2,}", JOINT_SYMBOL_ANY_CASE.sub(" ", value)):
+            raise QueryError(
+                f"--symbol takes a symbol alone, not {value!r}; cite a paragraph in the question"
+            )
         if not found_keys:
             raise QueryError(
                 f"{value!r} is not a UN document symbol (they look like A/66/874 or S/RES/1973 (2011))"

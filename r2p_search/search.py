@@ -330,7 +330,13 @@ class Index:
         rows: list[int] = []
         for doc_id in self.store.scope_docs(plan.scope):
             passages = self.store.document_passages(doc_id)
-            start = next((i for i, p in enumerate(passages) if p.cited == plan.paragraph), 0)
+            start = next((i for i, p in enumerate(passages) if p.cited == plan.paragraph), None)
+            if start is None and plan.paragraph is not None:
+                raise QueryError(
+                    f"{', '.join(plan.scope.symbols)} has no paragraph {plan.paragraph} "
+                    "(give the symbol alone to list its paragraphs)"
+                )
+            start = start or 0
             previous = None
             for passage in passages[start:]:
                 if passage.paragraph != previous:  # one entry per paragraph, widened to it below
@@ -767,6 +773,8 @@ class Plan:
         if self.understood.topics:
             # Not favoured: passages about Libya come from every country, not from Libya's speeches.
             parts.append(self.understood.spoken_of())
+        if self.listing:
+            parts.append(f"from para. {self.paragraph}" if self.paragraph is not None else "in order")
         return "; ".join(parts)
 
     def to_json(self) -> dict[str, Any]:

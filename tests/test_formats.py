@@ -265,6 +265,8 @@ def test_search_cites_symbol_paragraph_and_page(folder: tuple[Path, dict[str, An
         assert index.passage("A/66/874, para. 15").cited == 15
         assert index.search("a/66/874 para 15", k=1)[0].paragraph == 15  # typed in lower case
         assert index.passage("A/66/PV.11, p. 3").page == 3  # a record is cited by page
+        with pytest.raises(QueryError, match="has no paragraph 999"):
+            index.search("A/66/874 para 999")
         with pytest.raises(QueryError, match="no document with symbol A/1/1"):
             index.search("famine", scope=Scope(symbols=("A/1/1",)))
         within = index.search("famine", k=5, scope=Scope(symbols=("A/66/PV.11",)))

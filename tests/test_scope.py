@@ -302,3 +302,12 @@ def test_cli_filters_understanding_grouping_and_timeline(index_dir: Path) -> Non
     assert text.returncode == 0 and "2011" in text.stdout and "█" in text.stdout
     bad = run_cli("search", "x", "--country", "Narnia", "--index", str(index_dir))
     assert bad.returncode == 1 and "unknown country" in bad.stderr
+
+
+def test_symbol_option_takes_a_symbol_alone() -> None:
+    assert scope_from_options(symbols=["S/RES/1973 (2011)"]).symbols == ("S/RES/1973(2011)", "S/RES/1973")
+    assert scope_from_options(symbols=["a/66/874–s/2012/578"]).symbols == ("A/66/874", "S/2012/578")
+    with pytest.raises(QueryError, match="a symbol alone"):
+        scope_from_options(symbols=["A/66/874 para 3"])
+    with pytest.raises(QueryError, match="not a UN document symbol"):
+        scope_from_options(symbols=["Libya"])

@@ -55,6 +55,7 @@ def is_symbol(text: str) -> bool:
 
 
 _ANY_CASE = re.compile(SYMBOL.pattern, re.IGNORECASE)
+JOINT_SYMBOL_ANY_CASE = re.compile(JOINT_SYMBOL.pattern, re.IGNORECASE)
 
 
 def find_symbols(text: str, any_case: bool = False) -> list[str]:
