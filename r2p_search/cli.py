@@ -13,6 +13,7 @@ import functools
 import os
 import sys
 from collections.abc import Callable, Iterator
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
@@ -223,8 +224,25 @@ def _open_index(
     return Index.open(index_dir, model=model, preload=preload)
 
 
+class Mode(StrEnum):
+    """How a question is matched; a value outside these is bad usage (exit 2)."""
+
+    hybrid = "hybrid"
+    dense = "dense"
+    lexical = "lexical"
+
+
+class By(StrEnum):
+    year = "year"
+    country = "country"
+
+
+class GroupBy(StrEnum):
+    country = "country"
+
+
 ModeOpt = Annotated[
-    str,
+    Mode,
     typer.Option(
         "--mode",
         help="hybrid: meaning and exact words, fused; dense: meaning only; lexical: BM25 words only.",
@@ -272,7 +290,7 @@ def search(
         typer.Option("--queries", help="File with one query per line; answers all in one process."),
     ] = None,
     k: TopK = config.DEFAULT_TOP_K,
-    mode: ModeOpt = "hybrid",
+    mode: ModeOpt = Mode.hybrid,
     per_doc: PerDocOpt = None,
     explain: Annotated[
         bool, typer.Option("--explain", help="Show each hit's dense and lexical ranks and scores.")
@@ -291,7 +309,7 @@ def search(
     symbol: SymbolOpt = None,
     literal: LiteralOpt = False,
     group_by: Annotated[
-        str | None,
+        GroupBy | None,
         typer.Option("--group-by", help="country: the best passage of each country, one per country."),
     ] = None,
 ) -> None:
@@ -310,16 +328,14 @@ def search(
     if (query is None) == (queries is None):
         raise typer.BadParameter("give either a QUERY or --queries FILE")
     check_k(k)
-    check_mode(mode)
+    mode = check_mode(Mode(mode).value)
     scope = scope_from_options(country, year, years, doc, symbol)
     batch = _read_queries(queries) if queries is not None else [query or ""]
     cleaned = [clean_query(q) for q in batch]
-    if group_by not in (None, "country"):
-        raise typer.BadParameter("--group-by takes: country")
     with _open_index(corpus, index, model, preload=mode != "lexical") as idx:
         plans = [idx.plan(q, scope, literal) for q in cleaned]
         rules = [idx.fusion.rule(plan.text) if mode == "hybrid" else None for plan in plans]
-        if group_by == "country":
+        if group_by is GroupBy.country:
             results = [idx.by_country(q, k, mode=mode, scope=scope, literal=literal) for q in cleaned]
         else:
             results = idx.search_many(
@@ -351,8 +367,8 @@ def search(
 def timeline(
     query: Annotated[str, typer.Argument(help="The topic, in plain language.")],
     by: Annotated[
-        str, typer.Option("--by", help="year (a bar per year) or country (a row per country).")
-    ] = "year",
+        By, typer.Option("--by", help="year (a bar per year) or country (a row per country).")
+    ] = By.year,
     threshold: Annotated[
         float,
         typer.Option("--threshold", help="Cosine at which a passage counts as speaking to the topic."),
@@ -377,7 +393,9 @@ def timeline(
 
     scope = scope_from_options(country, year, years, None, symbol)
     with _open_index(corpus, index, None, preload=True) as idx:
-        result = build_timeline(idx, query, by=by, scope=scope, literal=literal, threshold=threshold)
+        result = build_timeline(
+            idx, query, by=By(by).value, scope=scope, literal=literal, threshold=threshold
+        )
     if as_json:
         out.print(dumps(result.to_json()), soft_wrap=True)
     else:
@@ -513,7 +531,7 @@ def eval_(
         Path, typer.Argument(help="Query set: JSON Lines with query and relevant spans.")
     ],
     mode: Annotated[
-        list[str] | None,
+        list[Mode] | None,
         typer.Option("--mode", help="Mode(s) to score: hybrid, dense, lexical. [default: all three]"),
     ] = None,
     k: Annotated[int, typer.Option("-k", help="Results per query; recall is measured at this depth.")] = 20,
@@ -535,7 +553,7 @@ def eval_(
     from .search import MODES, check_k, check_mode
 
     queries = load_queries(queries_file)
-    modes = [check_mode(m) for m in (mode or list(MODES))]
+    modes = [check_mode(Mode(m).value) for m in (mode or list(MODES))]
     check_k(k)
     with _open_index(corpus, index) as idx:
         summaries = [
