@@ -23,7 +23,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
 from .documents.model import Block
-from .documents.un import number_blocks
+from .documents.un import PAGE_FURNITURE, number_blocks
 
 SPLITTER_VERSION = 3
 """Bumped whenever the same text would split differently; an index from another version is rebuilt."""
@@ -46,17 +46,6 @@ class Passage:
     part: str | None = None  # "title", "summary", "footnote"; None for body text
 
 
-_FURNITURE = re.compile(
-    r"""^(?:
-        \d{1,4}                                            # page number
-      | \d{1,4}\s+\d{2}-\d{5}(?:\s*\(E\))?                 # "12 11-51398"
-      | \d{2}-\d{5}(?:\s*\(E\))?(?:\s+\d{1,4}(?:/\d{1,4})?)?  # "11-51398 2", "15-29425 31/34"
-      | \d{1,2}/\d{1,2}(?:/\d{2,4})?(?:\s+(?:A/\d+/PV\.\d+|\d{2}-\d{5}))?
-      | (?:A/\d+/PV\.\d+|\d{2}-\d{5})\s+\d{1,2}/\d{1,2}(?:/\d{2,4})?
-      | A/\d+/PV\.\d+(?:\s+\d{1,4})?
-    )$""",
-    re.VERBOSE,
-)
 _RULE = re.compile(r"^[-_=*~\u2014\u2013\u2022.\s]{3,}$")
 _SENTENCE_END = re.compile(r"[.!?:;][\"'\u201d\u2019)\]]*$")
 _WORD = re.compile(r"\w+")
@@ -195,7 +184,7 @@ def join_lines(lines: Sequence[str], vocabulary: Counter[str]) -> str:
 def split_paragraphs(text: str) -> list[str]:
     """The document's paragraphs as single-line strings, page furniture removed."""
     lines = normalize(text).split("\n")
-    layout = _layout([line for line in lines if not _FURNITURE.match(line.strip())])
+    layout = _layout([line for line in lines if not PAGE_FURNITURE.match(line.strip())])
     vocabulary = vocabulary_of(text)
     paragraphs: list[str] = []
     current = last = ""
@@ -206,7 +195,7 @@ def split_paragraphs(text: str) -> list[str]:
         if not stripped or _RULE.match(stripped):
             blank = True
             continue
-        if _FURNITURE.match(stripped):
+        if PAGE_FURNITURE.match(stripped):
             furniture = True
             continue
         if current and _breaks_before(last, line, layout, blank, furniture):

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.markup import escape
+from rich.padding import Padding
 from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
@@ -192,10 +193,18 @@ def render_report(console: Console, report: BuildReport) -> None:
     )
     if report.skipped:
         console.print(f"[yellow]{len(report.skipped)} file(s) skipped:[/yellow]")
-        for skipped in report.skipped:
-            console.print(f"  {escape(safe(skipped.reason))}")
+        _render_skipped(console, [s.reason for s in report.skipped])
     if report.others:
         console.print(f"[dim]{_others(report.others)}[/dim]")
+
+
+def _render_skipped(console: Console, reasons: list[str]) -> None:
+    """One reason per file not indexed, each naming its file; wrapped lines keep the indent."""
+    table = Table.grid()
+    table.add_column(overflow="fold")
+    for reason in reasons:
+        table.add_row(Text(safe(reason)))
+    console.print(Padding(table, (0, 0, 0, 2)))
 
 
 def _others(others: dict[str, int]) -> str:
@@ -243,8 +252,9 @@ def render_status(console: Console, status: Status) -> None:
         if names:
             shown = ", ".join(names[:10]) + (f", ... ({len(names) - 10} more)" if len(names) > 10 else "")
             console.print(f"[bold]{key}[/bold] ({len(names)}): {escape(safe(shown))}")
-    for item in data["skipped"]:
-        console.print(f"[yellow]skipped[/yellow]: {escape(safe(item['reason']))}")
+    if data["skipped"]:
+        console.print(f"[yellow]skipped ({len(data['skipped'])}):[/yellow]")
+        _render_skipped(console, [item["reason"] for item in data["skipped"]])
     if data["other_files"]:
         console.print(f"[dim]{_others(data['other_files'])}[/dim]")
 

@@ -28,8 +28,6 @@ _W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 
 
 def _check_zip(source: str, data: bytes) -> zipfile.ZipFile:
-    if data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
-        raise BadFileError(f"{source}: a legacy Word .doc file named .docx: save it again as .docx or PDF")
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
         members = archive.infolist()

@@ -16,7 +16,7 @@ from typing import Any
 from ..errors import BadFileError
 from .model import Block, SourceFile
 from .reading import Deadline, Read
-from .un import JOINT_SYMBOL, is_furniture, number_blocks, organ_of, parse_date
+from .un import JOINT_SYMBOL, is_furniture, number_blocks, parse_date, symbol_meta
 
 _DECLARED = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_:.\-]+)""", re.IGNORECASE)
 _BOMS = ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
@@ -94,8 +94,6 @@ def read(file: SourceFile, data: bytes, deadline: Deadline) -> Read:
     # language ("5 septembre 2011"), are not paragraphs: they would shift every number after.
     top = blocks[:4]
     blocks = [b for b in top if b.text != title and not _DATELINE.match(b.text)] + blocks[4:]
-    if title:
-        blocks.insert(0, Block(title, part="title"))
     if document.get("date") and "date" not in meta:
         meta["date"] = str(document["date"])[:10]
     if meta.get("date"):
@@ -120,10 +118,7 @@ def _symbol_above(page: str, first_text: str, meta: dict[str, Any]) -> None:
     head = visible[: end if end > 0 else 0]
     found = JOINT_SYMBOL.search(head[-600:])
     if found and any(c.isdigit() for c in found.group(0)):
-        meta["symbol"] = found.group(0)
-        organ = organ_of(found.group(0))
-        if organ:
-            meta["organ"] = organ
+        meta.update(symbol_meta(found.group(0)))
         when = parse_date(head[found.end() : found.end() + 40])
         if when:
             meta["date"] = when
@@ -150,10 +145,7 @@ def _header(blocks: list[Block], meta: dict[str, Any]) -> list[Block]:
             rest = block.text[symbol.end() :].strip(" ,.-\u2013\u2014|")
             when = parse_date(rest)
             if not rest or (when and len(rest.split()) <= 6):
-                meta["symbol"] = symbol.group(0)
-                organ = organ_of(symbol.group(0))
-                if organ:
-                    meta["organ"] = organ
+                meta.update(symbol_meta(symbol.group(0)))
                 if when:
                     meta["date"] = when
                 continue

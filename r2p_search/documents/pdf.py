@@ -286,6 +286,7 @@ def layout(pages: list[_Page], info: dict[str, Any]) -> Read:
     body: list[Line] = []
     footnotes: list[Line] = []
     asides: list[list[Line]] = []  # small type that is not a footnote: boxes, notices, captions
+    numbered = 0  # footnotes seen so far: a note in the text's size must carry the next number
     for page in pages:
         kept = [
             line
@@ -297,10 +298,8 @@ def layout(pages: list[_Page], info: dict[str, Any]) -> Read:
         if page.number == 1:
             title_lines = _title(kept, body_size)
             kept = [line for line in kept if line not in title_lines]
-        started = sum(
-            1 for line in footnotes if _NOTE_NUMBER.match(line.text) or _FOOTNOTE_START.match(line.text)
-        )
-        notes = _footnote_lines(kept, body_size, started + 1)
+        notes = _footnote_lines(kept, body_size, numbered + 1)
+        numbered += sum(1 for line in notes if _FOOTNOTE_START.match(line.text))
         small = [line for line in kept if line not in notes and line.size <= body_size - 0.8]
         footnotes.extend(notes)
         asides.append(small)
@@ -312,8 +311,6 @@ def layout(pages: list[_Page], info: dict[str, Any]) -> Read:
     blocks = [b for b in blocks if not is_notice(b.text)]
     title = " ".join(line.text for line in title_lines).strip() or None
     found = Read(body="", meta=meta, title=title or _info_title(info, meta))
-    if title:
-        blocks.insert(0, Block(title, page=1, part="title"))
     blocks = number_blocks(blocks)
     blocks.extend(_footnotes(footnotes))
     found.blocks = blocks

@@ -93,14 +93,25 @@ def organ_of(symbol: str) -> str | None:
     return " and ".join(organs) or None
 
 
-# Page furniture, matched against a whole line of a page.
+# Page furniture as it survives in text extracted from a page: page numbers, job numbers, a
+# record's symbol and date; the splitter drops such lines even inside a paragraph.
+PAGE_FURNITURE = re.compile(
+    r"""^(?:
+        \d{1,4}                                            # page number
+      | \d{1,4}\s+\d{2}-\d{5}(?:\s*\(E\))?                 # "12 11-51398"
+      | \d{2}-\d{5}(?:\s*\(E\))?(?:\s+\d{1,4}(?:/\d{1,4})?)?  # "11-51398 2", "15-29425 31/34"
+      | \d{1,2}/\d{1,2}(?:/\d{2,4})?(?:\s+(?:A/\d+/PV\.\d+|\d{2}-\d{5}))?
+      | (?:A/\d+/PV\.\d+|\d{2}-\d{5})\s+\d{1,2}/\d{1,2}(?:/\d{2,4})?
+      | A/\d+/PV\.\d+(?:\s+\d{1,4})?
+    )$""",
+    re.VERBOSE,
+)
+# The rest of a page's furniture, matched against a whole line of a PDF, Word or web page.
 _FURNITURE = re.compile(
     r"""^(?:
-        \d{1,4}                                                  # page number
-      | \d{1,4}\s*/\s*\d{1,4}                                    # "3/24"
+        \d{1,4}\s*/\s*\d{1,4}                                    # "3/24"
       | (?:\d{1,4}\s+)?\d{2}-\d{5}\s*(?:\(E\))?(?:\s+\d{6})?(?:\s+\d{1,4}(?:/\d{1,4})?)?  # job number
       | \*\d{6,9}\*                                              # barcode line
-      | \d{1,2}/\d{1,2}/\d{2,4}                                  # a record's date header "21/09/2011"
       | (?:please\s+)?recycle\W*
       | (?:please\s+)?check\s+against\s+(?:the\s+)?delivery\W*
       | united\s+nations
@@ -114,16 +125,26 @@ _FURNITURE = re.compile(
 )
 
 
+def _furniture(text: str) -> bool:
+    return bool(PAGE_FURNITURE.match(text) or _FURNITURE.match(text))
+
+
+def symbol_meta(symbol: str) -> dict[str, Any]:
+    """The fields a document's own symbol gives it: the symbol, and the organ it belongs to."""
+    organ = organ_of(symbol)
+    return {"symbol": symbol, **({"organ": organ} if organ else {})}
+
+
 def is_furniture(line: str, symbols: Sequence[str] = ()) -> bool:
     """Whether a whole line is page furniture: page numbers, job numbers, the running header..."""
     text = " ".join(line.split())
     if not text:
         return True
-    if _FURNITURE.match(text):
+    if _furniture(text):
         return True
     # The running header: the symbol, alone or with the page number or a date beside it.
     rest = JOINT_SYMBOL.sub("", text).strip(" \u2013\u2014-")
-    if rest != text and (not rest or _FURNITURE.match(rest)):
+    if rest != text and (not rest or _furniture(rest)):
         return True
     return any(text == s for s in symbols)
 
@@ -207,15 +228,13 @@ def masthead(lines: Sequence[str]) -> tuple[dict[str, Any], set[int]]:
             meta.setdefault("meeting", meeting.group("meeting"))
         elif (_WEEKDAY.match(line) or parse_date(line) == _whole_date(line)) and parse_date(line):
             meta.setdefault("date", parse_date(line))
-        elif not (_FURNITURE.match(line) or _MASTHEAD_LINE.match(line)):
+        elif not (_furniture(line) or _MASTHEAD_LINE.match(line)):
             break  # the first line of text: the masthead is over
         elif "date" not in meta and parse_date(line):
             meta["date"] = parse_date(line)  # "Distr.: General 25 July 2012" on one line
         used.add(i)
     if "symbol" in meta:
-        organ = organ_of(meta["symbol"])
-        if organ:
-            meta["organ"] = organ
+        meta.update(symbol_meta(meta["symbol"]))
         if "session" not in meta:
             # A/66/874: the 66th session of the General Assembly.
             session = re.match(r"A/(?:[A-Z]+/)?(\d{1,2})/", meta["symbol"])
