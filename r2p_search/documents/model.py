@@ -6,9 +6,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-PARTS = ("title", "summary", "preamble", "heading", "footnote", "aside")
-"""Parts of a document that carry no paragraph number of their own (a body paragraph has part None)."""
-
 
 @dataclass(frozen=True)
 class SourceFile:
@@ -54,8 +51,3 @@ class Document:
     @property
     def date(self) -> str | None:
         return self.meta.get("date")
-
-    @property
-    def numbered(self) -> bool:
-        """Whether the document numbers its paragraphs, so that citations use its numbers."""
-        return bool(self.blocks) and any(b.number is not None for b in self.blocks or ())

@@ -35,10 +35,9 @@ from .. import config
 from ..errors import BadFileError
 from .model import Block, SourceFile
 from .reading import Deadline, Read
-from .un import is_furniture, is_notice, masthead, number_blocks
+from .un import NUMBERED, is_furniture, is_notice, masthead, number_blocks
 
 _SENTENCE_END = re.compile(r"[.!?:;][\"'\u201d\u2019)\]]*$")
-_NUMBER_START = re.compile(r"^\d{1,3}\.\s")
 _FOOTNOTE_START = re.compile(r"^(\d{1,3})\s*\S")
 _NOTE_NUMBER = re.compile(r"^(\d{1,3})\s+[A-Z(\"\u201c\u2018]")  # "1 See ...": a note in the text's size
 _LABEL = re.compile(r"^(?:\d{1,3}|[IVXL]{1,6}|[A-Z]|\([a-z0-9]{1,4}\))\.?$")  # "11.", "IV.", "B.", "(a)"
@@ -464,8 +463,8 @@ def _paragraphs(lines: list[Line], body_size: float) -> list[Block]:
     groups: list[list[Line]] = []
     expected = 1
     for previous, line in zip([None, *lines[:-1]], lines, strict=True):
-        numbered = _NUMBER_START.match(line.text)
-        continues_numbering = bool(numbered) and int(line.text.split(".", 1)[0]) == expected
+        numbered = NUMBERED.match(line.text)
+        continues_numbering = numbered is not None and int(numbered.group(1)) == expected
         if previous is None or _breaks(previous, line, spacing, margins, body_size) or continues_numbering:
             groups.append([line])
         else:
@@ -524,7 +523,7 @@ def _breaks(
     next_word = len(line.text.split()[0]) if line.text.split() else 0
     if ended and previous.right + (next_word + 1) * 0.5 * size < previous_right - 2 * size:
         return True  # the last line of a paragraph stops short
-    hanging = _NUMBER_START.match(previous.text) and not _NUMBER_START.match(line.text)
+    hanging = NUMBERED.match(previous.text) and not NUMBERED.match(line.text)
     if indented and ended and not hanging:
         prev_left = margins[(previous.page, previous.column)][0]
         return previous.left <= prev_left + 0.8 * size or not same_column

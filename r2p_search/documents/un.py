@@ -253,7 +253,8 @@ def _whole_date(line: str) -> str | None:
     return parse_date(line) if not stripped else None
 
 
-_NUMBERED = re.compile(r"^(\d{1,3})\.[\s\u00a0]+(?=\S)")
+NUMBERED = re.compile(r"^(\d{1,3})\.[\s\u00a0]+(?=\S)")
+"""A paragraph's own number opening it: "11. The ..."."""
 
 
 def number_blocks(blocks: Sequence[Block], strict: bool = False) -> list[Block]:
@@ -272,7 +273,7 @@ def number_blocks(blocks: Sequence[Block], strict: bool = False) -> list[Block]:
     for i, block in enumerate(blocks):
         if block.part is not None:
             continue
-        match = _NUMBERED.match(block.text)
+        match = NUMBERED.match(block.text)
         if match and int(match.group(1)) == expected:
             numbered[i] = expected
             expected += 1
@@ -285,7 +286,7 @@ def number_blocks(blocks: Sequence[Block], strict: bool = False) -> list[Block]:
     for i, block in enumerate(blocks):
         if i in numbered:
             current = numbered[i]
-            text = _NUMBERED.sub("", block.text, count=1)
+            text = NUMBERED.sub("", block.text, count=1)
             out.append(replace(block, text=text, number=current))
         elif block.part is None and current is not None:
             out.append(replace(block, number=current))
