@@ -20,10 +20,12 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from r2p_search.cli import app
+from r2p_search.documents.un import (
+    PAGE_FURNITURE as _FURNITURE,  # the page furniture the splitter documents that it drops (step 1)
+)
 from r2p_search.embedding import HashingEmbedder
 from r2p_search.indexer import build_index
 from r2p_search.passages import (
-    _FURNITURE,  # the page furniture the splitter documents that it drops (step 1)
     _RULE,  # lines of dashes, dots or bullets, which it treats as blank lines
     MIN_WORDS,
     make_passages,
