@@ -4,6 +4,7 @@
     python benchmarks/quality.py --sets seed          # only the shipped-speech set (seconds)
     python benchmarks/quality.py --variants 254-ctx   # only some pipeline variants
     python benchmarks/quality.py --sets ungdc-2011 --model DIR   # + another model, default pipeline
+    python benchmarks/quality.py --dump hits.jsonl    # also write every ranked hit, to diff two runs
 
 Each pipeline variant (passage length in word pieces, with or without the document label in
 the embedded text) is built once into --cache and scored in every mode and fusion setting;
@@ -15,6 +16,7 @@ sets together, and MRR@10 by kind of query.
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -94,6 +96,29 @@ def naive_rows(sets: dict[str, tuple[Path, list[EvalQuery]]], embedder) -> Row:
     return Row("naive recipe (dense)", summaries)
 
 
+class Dump:
+    """Every ranked hit of every row, one JSON line per query: a change that should leave search
+    as it was is checked by diffing two dumps, not by comparing averages."""
+
+    def __init__(self, path: Path | None) -> None:
+        self.file = path.open("w", encoding="utf-8") if path else None
+
+    def __call__(self, row: str, set_name: str, search: Searcher) -> Searcher:
+        if self.file is None:
+            return search
+
+        def recorded(queries: list[str], k: int) -> list[list[Hit]]:
+            results = search(queries, k)
+            assert self.file is not None
+            for query, hits in zip(queries, results, strict=True):
+                ranked = [[h.passage_id, round(h.score, 6), h.text] for h in hits]
+                line = {"row": row, "set": set_name, "query": query, "hits": ranked}
+                self.file.write(json.dumps(line, ensure_ascii=False) + "\n")
+            return results
+
+        return recorded
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -108,7 +133,9 @@ def main() -> None:
     parser.add_argument(
         "--model", help="also score this model (a sentence-transformers folder) in the default pipeline"
     )
+    parser.add_argument("--dump", type=Path, help="write every ranked hit to this JSON Lines file")
     args = parser.parse_args()
+    dump = Dump(args.dump)
 
     embedder = load_embedder()
     sets = {}
@@ -139,11 +166,16 @@ def main() -> None:
                 build_index(corpus, index_dir, embedder=embedder, pipeline=pipeline)
                 indexes[set_name] = Index.open(index_dir, embedder=embedder)
         for mode in ("dense", "lexical"):
+            name = f"{variant} {mode}"
             rows.append(
                 Row(
-                    f"{variant} {mode}",
+                    name,
                     {
-                        s: evaluate(q, lambda qs, k, i=indexes[s], m=mode: i.search_many(qs, k, mode=m), mode)
+                        s: evaluate(
+                            q,
+                            dump(name, s, lambda qs, k, i=indexes[s], m=mode: i.search_many(qs, k, mode=m)),
+                            mode,
+                        )
                         for s, (_, q) in sets.items()
                     },
                 )
@@ -151,12 +183,15 @@ def main() -> None:
         for fusion_name in args.fusions:
             for index in indexes.values():
                 index.fusion = FUSIONS[fusion_name]
+            name = f"{variant} hybrid {fusion_name}"
             rows.append(
                 Row(
-                    f"{variant} hybrid {fusion_name}",
+                    name,
                     {
                         s: evaluate(
-                            q, lambda qs, k, i=indexes[s]: i.search_many(qs, k, mode="hybrid"), "hybrid"
+                            q,
+                            dump(name, s, lambda qs, k, i=indexes[s]: i.search_many(qs, k, mode="hybrid")),
+                            "hybrid",
                         )
                         for s, (_, q) in sets.items()
                     },
