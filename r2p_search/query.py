@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass, field
 
 from .countries import mentions, names, resolve
-from .documents.un import JOINT_SYMBOL_ANY_CASE, symbol_keys
+from .documents.un import JOINT_SYMBOL_ANY_CASE, ORDINAL_WORDS, session_number, symbol_keys
 from .errors import QueryError
 
 FIRST_SESSION_YEAR = 1945  # the 1st session of the General Assembly opened in 1946: year = 1945 + n
@@ -25,34 +25,6 @@ _NOT_EVENT = (
     r"Programme|Olympic|Games|Cup|Expo|Convention|Protocol|Treaty|Accord|Agreement|Resolution|"
     r"NPT|Review|Forum|Compact|Strategy)\b)"
 )
-
-# Sessions in words, as UN documents write them: "the sixty-sixth session", "the fiftieth session".
-_TENS = dict(
-    zip("twenty thirty forty fifty sixty seventy eighty ninety".split(), range(20, 100, 10), strict=True)
-)
-_TENTHS = dict(
-    zip(
-        "twentieth thirtieth fortieth fiftieth sixtieth seventieth eightieth ninetieth".split(),
-        _TENS.values(),
-        strict=True,
-    )
-)
-_UNITS = dict(
-    zip("first second third fourth fifth sixth seventh eighth ninth".split(), range(1, 10), strict=True)
-)
-_ORDINAL_WORDS = rf"(?:{'|'.join(_TENTHS)}|(?:{'|'.join(_TENS)})[-\s](?:{'|'.join(_UNITS)}))"
-
-
-def session_number(ordinal: str) -> int:
-    """66 from "66th" or "sixty-sixth"."""
-    digits = re.match(r"\d+", ordinal)
-    if digits:
-        return int(digits.group(0))
-    words = re.split(r"[-\s]+", ordinal.lower())
-    if len(words) == 1:
-        return _TENTHS[words[0]]
-    return _TENS[words[0]] + _UNITS[words[1]]
-
 
 # "At the 2017 debate": a year named with "the" is a time only before one of these words.
 _TIME_NOUN = r"(?:General\s+Debate|General\s+Assembly|debate|session|speech|address|statement)\b"
@@ -179,7 +151,7 @@ _SPANS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"\b(?:in\s+)?the\s+(19[4-9]0|20[0-4]0)s\b", re.I), "decade"),
     (
         re.compile(
-            rf"\b(?:at\s+|during\s+|in\s+)?the\s+(\d{{1,2}}(?:st|nd|rd|th)|{_ORDINAL_WORDS})\s+"
+            rf"\b(?:at\s+|during\s+|in\s+)?the\s+(\d{{1,2}}(?:st|nd|rd|th)|{ORDINAL_WORDS})\s+"
             r"(?:session|General\s+Debate|General\s+Assembly)\b(?:\s+of\s+the\s+General\s+Assembly\b)?",
             re.I,
         ),

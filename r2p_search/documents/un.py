@@ -192,14 +192,40 @@ def parse_date(text: str) -> str | None:
     return None
 
 
+# Sessions in words, as UN documents write them: "the sixty-sixth session", "the fiftieth session".
+_TENS = dict(
+    zip("twenty thirty forty fifty sixty seventy eighty ninety".split(), range(20, 100, 10), strict=True)
+)
+_TENTHS = dict(
+    zip(
+        "twentieth thirtieth fortieth fiftieth sixtieth seventieth eightieth ninetieth".split(),
+        _TENS.values(),
+        strict=True,
+    )
+)
+_UNITS = dict(
+    zip("first second third fourth fifth sixth seventh eighth ninth".split(), range(1, 10), strict=True)
+)
+ORDINAL_WORDS = rf"(?:{'|'.join(_TENTHS)}|(?:{'|'.join(_TENS)})[-\s](?:{'|'.join(_UNITS)}))"
+
+
+def session_number(ordinal: str) -> int:
+    """66 from "66th" or "sixty-sixth"."""
+    digits = re.match(r"\d+", ordinal)
+    if digits:
+        return int(digits.group(0))
+    words = re.split(r"[-\s]+", ordinal.lower())
+    if len(words) == 1:
+        return _TENTHS[words[0]]
+    return _TENS[words[0]] + _UNITS[words[1]]
+
+
 def masthead(lines: Sequence[str]) -> tuple[dict[str, Any], set[int]]:
     """What a first page's masthead says, and which of its lines are masthead (not text).
 
     `lines` are the first page's lines in reading order. Only lines before the first line of
     running text are read: a date or a session named in the text is not the document's.
     """
-    from ..query import session_number
-
     meta: dict[str, Any] = {}
     used: set[int] = set()
     for i, raw in enumerate(lines):
