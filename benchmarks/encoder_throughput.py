@@ -32,9 +32,8 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from r2p_search.documents import context_label  # noqa: E402
-from r2p_search.embedding import OnnxEmbedder  # noqa: E402
-from r2p_search.export import INT8, graph_feed  # noqa: E402
-from r2p_search.indexer import embedding_input  # noqa: E402
+from r2p_search.embedding import OnnxEmbedder, embedding_input  # noqa: E402
+from r2p_search.embedding.export import INT8, graph_feed  # noqa: E402
 from r2p_search.search import Index  # noqa: E402
 
 

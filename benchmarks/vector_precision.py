@@ -25,7 +25,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from r2p_search.documents import context_label  # noqa: E402
-from r2p_search.indexer import embedding_input  # noqa: E402
+from r2p_search.embedding import embedding_input  # noqa: E402
 from r2p_search.search import Index  # noqa: E402
 
 
@@ -85,7 +85,7 @@ def main() -> None:
     agreement = np.einsum("ij,ij->i", matrix, stored.reconstruct_n(0, stored.ntotal))
     print(f"passages: {len(matrix)}; cosine of stored to float32 vectors: min {agreement.min():.5f}")
 
-    queries = np.stack([index.embedder.embed_query(q) for q in questions()]).astype(np.float32)
+    queries = np.stack([index.embedder.embed([q])[0] for q in questions()]).astype(np.float32)
     timings = {}
     results = {}
     for name, target in (("float32 flat", exact), ("stored float16", stored)):

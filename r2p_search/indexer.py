@@ -28,7 +28,7 @@ from .documents import (
     read_document,
 )
 from .documents.un import symbol_keys
-from .embedding import Embedder, HashingEmbedder, OnnxEmbedder, load_embedder
+from .embedding import Embedder, embedding_input, load_embedder
 from .errors import BadFileError, CorpusError, IndexCorruptError
 from .passages import SPLITTER_VERSION, Passage, block_passages, text_blocks
 from .store import (
@@ -343,7 +343,7 @@ def _build(
 
     notify(
         f"Loading model {embedder.name}"
-        + (" (exported to ONNX on first use)" if isinstance(embedder, OnnxEmbedder) else "")
+        + (" (exported to ONNX on first use)" if embedder.encoder == "onnx" else "")
     )
     embedder.max_tokens  # noqa: B018 -- load the model now: a bad model fails before any work
     prepared = _prepare(readable, pending, embedder, pipeline, report, progress, reading.ocr)
@@ -388,8 +388,8 @@ def _build(
         fingerprint=embedder.fingerprint,
         dimension=embedder.dimension,
         max_tokens=embedder.max_tokens,
-        encoder=_encoder_kind(embedder),
-        export=embedder.key if isinstance(embedder, OnnxEmbedder) else None,
+        encoder=embedder.encoder,
+        export=embedder.export,
         query_prompt=embedder.prompts.query,
         document_prompt=embedder.prompts.document,
     )
@@ -406,19 +406,6 @@ def _skips_changed(scan: Scan, old: Store) -> bool:
     """Whether the record of known-bad files would change (one was fixed, removed or is new)."""
     now = {s.source: s.sha256 for s in scan.skipped if s.sha256}
     return now != {k: v["sha256"] for k, v in old.manifest.skipped.items()}
-
-
-def _encoder_kind(embedder: Embedder) -> str:
-    if isinstance(embedder, OnnxEmbedder):
-        return "onnx"
-    if isinstance(embedder, HashingEmbedder):
-        return "hash"
-    return "sentence-transformers"
-
-
-def embedding_input(label: str, text: str, prompt: str = "") -> str:
-    """What the model reads for a passage: its model's prompt, its document's label, its text."""
-    return prompt + (f"{label}: {text}" if label else text)
 
 
 def _prepare(

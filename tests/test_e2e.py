@@ -152,7 +152,7 @@ def test_quality_floor_on_the_shipped_speech(tmp_path: Path) -> None:
 @pytest.fixture(scope="module")
 def exported(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from r2p_search.embedding import bundled_model_path
-    from r2p_search.export import export
+    from r2p_search.embedding.export import export
 
     location = bundled_model_path()
     assert location is not None
@@ -188,7 +188,7 @@ def test_onnx_encoders_match_sentence_transformers(
     for i in (0, 7, 150):
         assert np.array_equal(index_side.embed([texts[i]])[0], together[i])
         assert np.array_equal(index_side.embed(texts[i : i + 3][::-1])[2], together[i])
-    assert np.array_equal(query_side.embed_query(texts[0]), query_side.embed(texts)[0])
+    assert np.array_equal(query_side.embed(texts[:1])[0], query_side.embed(texts)[0])
 
 
 def test_a_model_without_token_types_and_with_prompts_is_exported_and_served(tmp_path: Path) -> None:
@@ -198,8 +198,7 @@ def test_a_model_without_token_types_and_with_prompts_is_exported_and_served(tmp
     from sentence_transformers import SentenceTransformer
     from transformers import MPNetConfig, MPNetModel
 
-    from r2p_search.embedding import Prompts, SentenceTransformerEmbedder
-    from r2p_search.indexer import embedding_input
+    from r2p_search.embedding import Prompts, SentenceTransformerEmbedder, embedding_input
 
     try:
         from sentence_transformers.sentence_transformer.modules import Normalize, Pooling, Transformer
@@ -207,7 +206,7 @@ def test_a_model_without_token_types_and_with_prompts_is_exported_and_served(tmp
         from sentence_transformers.models import Normalize, Pooling, Transformer
 
     from r2p_search.embedding import OnnxEmbedder, bundled_model_path
-    from r2p_search.export import export
+    from r2p_search.embedding.export import export
 
     bundled = bundled_model_path()
     assert bundled is not None
@@ -274,7 +273,7 @@ def test_int8_is_used_for_passages_only_where_the_export_found_it_faithful(
     import numpy as np
 
     from r2p_search.embedding import OnnxEmbedder
-    from r2p_search.export import INT8_MIN_COSINE, META
+    from r2p_search.embedding.export import INT8_MIN_COSINE, META
 
     meta = json.loads((exported / META).read_text())
     assert meta["int8"] is True and meta["int8_cosine"] >= INT8_MIN_COSINE
@@ -293,8 +292,8 @@ def test_an_export_is_kept_and_a_damaged_copy_is_never_used(
 ) -> None:
     import os
 
-    from r2p_search import export as export_module
     from r2p_search.embedding import bundled_model_path
+    from r2p_search.embedding import export as export_module
 
     kept = Path(os.environ["R2P_CACHE"]) / "models" / exported.name
     assert (kept / export_module.CHECKSUMS).is_file()

@@ -3,7 +3,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from r2p_search.export import exportable
+from r2p_search.embedding.export import exportable
 from r2p_search.present import best_sentence, highlight, query_terms
 
 

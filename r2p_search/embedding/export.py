@@ -3,9 +3,9 @@
 The exported graph takes token ids and returns the model's sentence embedding, pooling and
 normalisation included, so onnxruntime and tokenizers alone reproduce sentence-transformers'
 vectors. Two models are written, each a graph with its weights in a file beside it: full
-precision (for queries: cosine >= 0.999 to the original) and int8 weights (for indexing: about
-2.5x faster on this kind of CPU). Only this module
-imports torch, and only when a model is exported.
+precision (for queries: the original's vectors) and int8 weights (for indexing: faster, and
+checked against full precision; figures in benchmarks/README.md). Only this module imports
+torch, and only when a model is exported.
 """
 
 from __future__ import annotations
@@ -22,13 +22,13 @@ from collections.abc import Collection
 from pathlib import Path
 from typing import Any
 
-from .config import cache_dir
-from .errors import ModelError
+from ..config import cache_dir
+from ..errors import ModelError
 
 FP32 = "model-fp32.onnx"
 INT8 = "model-int8.onnx"
 # Weights live beside each graph: onnxruntime maps them instead of parsing them out of one
-# protobuf, which takes a cold question's model load from about 210 ms to about 75 ms.
+# protobuf, which makes a cold question's model load several times faster.
 WEIGHTS = {FP32: "model-fp32.weights", INT8: "model-int8.weights"}
 TOKENIZER = "tokenizer.json"
 META = "meta.json"
@@ -36,8 +36,9 @@ EXPORT_VERSION = 1
 
 INT8_MIN_COSINE = 0.98
 """Passages are embedded by the int8 graph only if its vectors of SAMPLES keep at least this mean
-cosine to full precision's. all-MiniLM-L6-v2 keeps about 0.994; all-mpnet-base-v2 only 0.93
-(benchmarks/encoder_throughput.py), so such a model indexes in full precision, slower but true."""
+cosine to full precision's. all-MiniLM-L6-v2 keeps it; all-mpnet-base-v2 does not (the README's
+"The index folder", benchmarks/encoder_throughput.py), so such a model indexes in full precision,
+slower but true."""
 
 SAMPLES = (
     "what about Syria",
@@ -98,7 +99,7 @@ def source_key(location: str) -> str:
 def export(location: str, target: Path) -> Path:
     """Write the ONNX files for the model at `location` into `target` (atomically); returns it.
 
-    An export takes about 10 s (torch, tracing, quantising), so each one is also kept in the
+    An export takes seconds (torch, tracing, quantising), so each one is also kept in the
     user's cache (config.cache_dir) under the same key, and a new index copies it from there.
     """
     if (target / META).exists():
@@ -201,7 +202,7 @@ def _export(location: str, work: Path) -> dict[str, Any]:
 
 
 def _export_quietly(location: str, work: Path) -> dict[str, Any]:
-    from .embedding import SentenceTransformerEmbedder, quiet_libraries
+    from .sentence_transformer import SentenceTransformerEmbedder, quiet_libraries
 
     quiet_libraries()
     try:
