@@ -19,7 +19,10 @@ __all__ = ["BuildReport", "Hit", "Index", "build_index", "corpus_status", "open_
 
 if TYPE_CHECKING:
     from .indexer import BuildReport, build_index, corpus_status
-    from .search import Hit, Index, open_index
+    from .results import Hit
+    from .search import Index
+
+    open_index = Index.open
 
 
 def __getattr__(name: str) -> Any:
@@ -28,8 +31,12 @@ def __getattr__(name: str) -> Any:
         from . import indexer
 
         return getattr(indexer, name)
-    if name in ("open_index", "Index", "Hit"):
+    if name in ("Index", "Hit"):
         from . import search
 
         return getattr(search, name)
+    if name == "open_index":
+        from .search import Index
+
+        return Index.open
     raise AttributeError(name)

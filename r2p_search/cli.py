@@ -13,7 +13,6 @@ import functools
 import os
 import sys
 from collections.abc import Callable, Iterator
-from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
@@ -23,6 +22,8 @@ from rich.markup import escape
 
 from . import config
 from .errors import IndexMissingError, QualityError, QueryError, R2PError
+from .request import GroupBy, Mode, SearchRequest, check_k
+from .timeline import By
 
 app = typer.Typer(
     name="r2p-search",
@@ -224,23 +225,6 @@ def _open_index(
     return Index.open(index_dir, model=model, preload=preload)
 
 
-class Mode(StrEnum):
-    """How a question is matched; a value outside these is bad usage (exit 2)."""
-
-    hybrid = "hybrid"
-    dense = "dense"
-    lexical = "lexical"
-
-
-class By(StrEnum):
-    year = "year"
-    country = "country"
-
-
-class GroupBy(StrEnum):
-    country = "country"
-
-
 ModeOpt = Annotated[
     Mode,
     typer.Option(
@@ -321,45 +305,34 @@ def search(
     alone ("A/66/874", "A/66/874 para 11") lists its paragraphs. What was understood is printed
     first; --literal turns this off. Builds the index first if there is none.
     """
-    from .present import dumps, hit_json, render_hits
+    from .present import dumps, render_search
     from .query import scope_from_options
-    from .search import check_k, check_mode, clean_query
 
     if (query is None) == (queries is None):
         raise typer.BadParameter("give either a QUERY or --queries FILE")
     check_k(k)
-    mode = check_mode(Mode(mode).value)
     scope = scope_from_options(country, year, years, doc, symbol)
     batch = _read_queries(queries) if queries is not None else [query or ""]
-    cleaned = [clean_query(q) for q in batch]
-    with _open_index(corpus, index, model, preload=mode != "lexical") as idx:
-        plans = [idx.plan(q, scope, literal) for q in cleaned]
-        rules = [idx.fusion.rule(plan.text) if mode == "hybrid" else None for plan in plans]
-        if group_by is GroupBy.country:
-            results = [idx.by_country(q, k, mode=mode, scope=scope, literal=literal) for q in cleaned]
-        else:
-            results = idx.search_many(
-                cleaned, k, mode=mode, per_doc=per_doc, explain=explain, scope=scope, literal=literal
-            )
-    for text, plan, rule, hits in zip(cleaned, plans, rules, results, strict=True):
-        understood = plan.describe()
+    requests = [
+        SearchRequest(
+            query=q,
+            k=k,
+            mode=mode,
+            scope=scope,
+            per_doc=per_doc,
+            group_by=group_by,
+            explain=explain,
+            literal=literal,
+        )
+        for q in batch
+    ]
+    with _open_index(corpus, index, model, preload=mode != Mode.lexical) as idx:
+        results = idx.answer(requests)
+    for result in results:
         if as_json:
-            payload = {
-                "query": text,
-                "understood": plan.to_json(),
-                "fusion": {"method": rule[0], "lexical_weight": rule[1]} if rule else None,
-                "results": [hit_json(h, text) for h in hits],
-            }
-            out.print(dumps(payload), soft_wrap=True)
+            out.print(dumps(result.to_json()), soft_wrap=True)
         else:
-            if len(cleaned) > 1:
-                out.rule(escape(text))
-            if understood:
-                out.print(f"[dim]understood: {escape(understood)}[/dim]")
-            if explain and rule:
-                how = "reciprocal rank" if rule[0] == "rrf" else "cosine + BM25"
-                out.print(f"[dim]fused by {how}, lexical weight {rule[1]}[/dim]")
-            render_hits(out, text, hits, explain=explain)
+            render_search(out, result, explain=explain, title=len(results) > 1)
 
 
 @app.command()
@@ -393,9 +366,7 @@ def timeline(
 
     scope = scope_from_options(country, year, years, None, symbol)
     with _open_index(corpus, index, None, preload=True) as idx:
-        result = build_timeline(
-            idx, query, by=By(by).value, scope=scope, literal=literal, threshold=threshold
-        )
+        result = build_timeline(idx, query, by=by, scope=scope, literal=literal, threshold=threshold)
     if as_json:
         out.print(dumps(result.to_json()), soft_wrap=True)
     else:
@@ -419,14 +390,11 @@ def similar(
     from .present import dumps, render_hits
 
     with _open_index(corpus, index) as idx:
-        source = idx.passage(passage_id)
-        hits = idx.similar(passage_id, k, per_doc=per_doc)
+        result = idx.more_like(passage_id, k, per_doc=per_doc)
     if as_json:
-        out.print(
-            dumps({"passage_id": source.passage_id, "results": [h.to_json() for h in hits]}), soft_wrap=True
-        )
+        out.print(dumps(result.to_json()), soft_wrap=True)
     else:
-        render_hits(out, source.text, hits)
+        render_hits(out, result.text, result.hits)
 
 
 @app.command()
@@ -447,25 +415,19 @@ def show(
     from .present import dumps, render_context
 
     with _open_index(corpus, index) as idx:
-        passages = idx.context(passage_id, context)
-        target = idx.passage(passage_id)
-        others = [d for d in idx.sharing_symbol(passage_id) if d != target.doc_id]
-    if others:
+        shown = idx.show(passage_id, context)
+    if shown.also:
         # Many files can carry one symbol (a report as PDF and as Word): say which one is shown.
         err.print(
             escape(
-                f"also carrying that symbol: {', '.join(others)}; showing {target.doc_id} "
+                f"also carrying that symbol: {', '.join(shown.also)}; showing {shown.target.doc_id} "
                 "(give a passage id to choose)"
             )
         )
     if as_json:
-        body = {
-            "passage_id": target.passage_id,
-            "passages": [p.to_json() | {"target": p.passage_id == target.passage_id} for p in passages],
-        }
-        out.print(dumps(body), soft_wrap=True)
+        out.print(dumps(shown.to_json()), soft_wrap=True)
     else:
-        render_context(out, passages, target.passage_id)
+        render_context(out, shown.passages, shown.target.passage_id)
 
 
 @app.command()
@@ -495,20 +457,18 @@ def verify(index: IndexOpt = None, as_json: JsonOpt = False) -> None:
     from .store import verify_index
 
     _, index_dir = _paths(None, index)
-    checks = verify_index(index_dir)
-    sound = all(c.ok for c in checks)
+    result = verify_index(index_dir)
     if as_json:
-        payload = {"index": str(index_dir), "ok": sound, "checks": [vars(c) for c in checks]}
-        out.print(dumps(payload), soft_wrap=True)
+        out.print(dumps(result.to_json()), soft_wrap=True)
     else:
-        render_checks(out, checks)
-    if not sound:
+        render_checks(out, result.checks)
+    if not result.ok:
         _fail(f"index at {index_dir} is damaged; rebuild it with: r2p-search index --full")
 
 
 def main() -> None:
-    """The console command. Skips the interpreter's teardown, which takes a cold question about
-    60 ms (freeing the model, the vectors and hundreds of modules) after the answer is printed."""
+    """The console command. Skips the interpreter's teardown, which costs a cold question time
+    (freeing the model, the vectors and hundreds of modules) after the answer is printed."""
     code: int | str | None = 0
     try:
         app()
@@ -548,12 +508,11 @@ def eval_(
 
     Lists the queries with no relevant passage in the top 10. The file format is in the README.
     """
-    from .evaluate import evaluate, load_queries
+    from .evaluate import Evaluation, evaluate, load_queries
     from .present import dumps, render_eval
-    from .search import MODES, check_k, check_mode
 
     queries = load_queries(queries_file)
-    modes = [check_mode(Mode(m).value) for m in (mode or list(MODES))]
+    modes = mode or list(Mode)
     check_k(k)
     with _open_index(corpus, index) as idx:
         summaries = [
@@ -561,7 +520,7 @@ def eval_(
             for m in modes
         ]
     if as_json:
-        out.print(dumps({"queries": len(queries), "modes": [s.to_json() for s in summaries]}), soft_wrap=True)
+        out.print(dumps(Evaluation(len(queries), summaries).to_json()), soft_wrap=True)
     else:
         render_eval(out, summaries)
     first = summaries[0]

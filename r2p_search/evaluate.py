@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import QueryError
-from .search import Hit
+from .results import Hit
 
 CUTOFF = 10
 
@@ -179,6 +179,17 @@ class Summary:
     def failures(self) -> list[QueryScore]:
         """Queries with no relevant passage in the top 10."""
         return [s for s in self.scores if s.first_rank is None or s.first_rank > CUTOFF]
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """A query set scored in each mode."""
+
+    queries: int
+    summaries: list[Summary]
+
+    def to_json(self) -> dict[str, Any]:
+        return {"queries": self.queries, "modes": [s.to_json() for s in self.summaries]}
 
 
 Searcher = Callable[[list[str], int], list[list[Hit]]]

@@ -15,43 +15,14 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from .search import STOPWORDS, Hit
+from .results import Hit, SearchResult, best_sentence
+from .words import query_terms
 
 if TYPE_CHECKING:
+    from .evaluate import Summary
     from .indexer import BuildReport, Status
     from .store import Check
     from .timeline import Timeline
-
-
-def query_terms(query: str) -> list[str]:
-    """The words of a query worth highlighting: no stopwords, no one-letter words."""
-    words = re.findall(r"\w+", query.lower())
-    return list(dict.fromkeys(w for w in words if w not in STOPWORDS and len(w) > 1))
-
-
-def _stem(word: str) -> str:
-    # Five letters are enough to tie "protect", "protection" and "protecting" together.
-    return word[:5]
-
-
-def best_sentence(text: str, query: str) -> str | None:
-    """The sentence of `text` sharing the most query words (by stem); None if none shares any.
-
-    Word overlap rather than a second pass through the model: it costs microseconds, and a
-    cold question must stay well under a second.
-    """
-    from .passages import split_sentences
-
-    stems = {_stem(t) for t in query_terms(query)}
-    sentences = split_sentences(text)
-    if len(sentences) < 2 or not stems:
-        return None
-    scored = [
-        (len(stems & {_stem(w) for w in re.findall(r"\w+", s.lower())}), -i, s)
-        for i, s in enumerate(sentences)
-    ]
-    overlap, _, sentence = max(scored)
-    return sentence if overlap > 0 else None
 
 
 # Control characters from documents or file names (an escape sequence can clear the screen or
@@ -89,8 +60,18 @@ def highlight(text: str, query: str) -> Text:
     return rich_text
 
 
-def hit_json(hit: Hit, query: str) -> dict[str, Any]:
-    return hit.to_json() | {"best_sentence": best_sentence(hit.text, query)}
+def render_search(console: Console, result: SearchResult, explain: bool = False, title: bool = False) -> None:
+    """A question's hits, after what was understood of it (and, with `title`, the question)."""
+    if title:
+        console.rule(escape(result.query))
+    understood = result.plan.describe()
+    if understood:
+        console.print(f"[dim]understood: {escape(understood)}[/dim]")
+    if explain and result.fusion:
+        method, weight = result.fusion
+        how = "reciprocal rank" if method == "rrf" else "cosine + BM25"
+        console.print(f"[dim]fused by {how}, lexical weight {weight}[/dim]")
+    render_hits(console, result.query, result.hits, explain=explain)
 
 
 def render_hits(console: Console, query: str, hits: Sequence[Hit], explain: bool = False) -> None:
@@ -129,7 +110,7 @@ def _explain_line(explain: dict[str, Any]) -> str:
     return "    " + "   ".join(part(n) for n in ("dense", "lexical"))
 
 
-def render_eval(console: Console, summaries: Sequence[Any]) -> None:
+def render_eval(console: Console, summaries: Sequence[Summary]) -> None:
     """One row per mode, one column per metric; then the failures of the first mode."""
     if not summaries:
         return

@@ -330,12 +330,6 @@ class Store:
     def close(self) -> None:
         self.db.close()
 
-    def passage_at(self, row: int) -> StoredPassage:
-        found = self.passages_at([row])
-        if not found:
-            raise IndexCorruptError(f"index has no passage at row {row}; {REBUILD_HINT}")
-        return found[0]
-
     def passages_at(self, rows: Sequence[int]) -> list[StoredPassage]:
         if not rows:
             return []
@@ -439,7 +433,7 @@ class Store:
             params = [*params, *also_params, limit]
         try:
             # Matches first, then the scope: given "rowid IN (...)" beside MATCH, SQLite probes the
-            # full-text index once per row in scope, 100 times slower for a year at 35 years.
+            # full-text index once per row in scope, far slower for a year of a large index.
             cur = self.db.execute(
                 f"WITH hits AS MATERIALIZED (SELECT rowid AS row, -bm25(passages_fts, {weights}) AS score "
                 f"FROM passages_fts WHERE passages_fts MATCH ?) "
@@ -473,10 +467,9 @@ class Store:
 def new_vector_index(dimension: int) -> Any:
     """Float16 vectors, scanned exhaustively by inner product.
 
-    Half the size of float32, so half the memory traffic of a scan: at 35 years of speeches
-    (234,756 passages) a query's scan takes 6.5 ms instead of 34 ms, and opening the file 0.12 s
-    instead of 0.61 s. Float16 keeps about three significant digits of each cosine: top-10 results
-    agree with float32 exact search at recall 0.997 (benchmarks/compare.py measures it).
+    Half the size of float32, so half the memory traffic of a scan and half the file to open.
+    Float16 keeps about three significant digits of each cosine, enough for the same top 10 as
+    float32 exact search (figures: benchmarks/README.md).
     """
     import faiss
 
@@ -494,23 +487,22 @@ def _read_faiss(path: Path) -> Any:
             f"index vectors file {path} is damaged ({reason[:120]}); {REBUILD_HINT}"
         ) from exc
     # One query's scan runs on one thread: spread over the cores it competed with BM25 (on its
-    # own thread) and with onnxruntime's spinning threads. Measured at 35 years: warm p50 28 ->
-    # 17 ms, p95 51 -> 33-42 ms.
+    # own thread) and with onnxruntime's spinning threads (figures: benchmarks/README.md).
     faiss.omp_set_num_threads(1)
-    index = faiss.downcast_index(raw)
-    # The downcast proxy must own the index, or freeing `raw` would free the index under it.
+    vectors = faiss.downcast_index(raw)
+    # The downcast proxy must own the FAISS object, or freeing `raw` would free it under it.
     raw.this.disown()
-    index.this.acquire()
+    vectors.this.acquire()
     if (
-        not isinstance(index, faiss.IndexScalarQuantizer)
-        or index.sq.qtype != faiss.ScalarQuantizer.QT_fp16
-        or index.metric_type != faiss.METRIC_INNER_PRODUCT
+        not isinstance(vectors, faiss.IndexScalarQuantizer)
+        or vectors.sq.qtype != faiss.ScalarQuantizer.QT_fp16
+        or vectors.metric_type != faiss.METRIC_INNER_PRODUCT
     ):
         raise IndexCorruptError(
-            f"index vectors file {path} holds a {type(index).__name__}, not the float16 "
+            f"index vectors file {path} holds a {type(vectors).__name__}, not the float16 "
             f"inner-product index this version writes; {REBUILD_HINT}"
         )
-    return index
+    return vectors
 
 
 @dataclass
@@ -610,12 +602,12 @@ class GenerationWriter:
             db.close()
         fault_point("database-written")
 
-        index = new_vector_index(self.dimension)
+        vectors = new_vector_index(self.dimension)
         if self.vector_blocks:
             matrix = np.ascontiguousarray(np.vstack(self.vector_blocks), dtype=np.float32)
-            index.add(matrix)
+            vectors.add(matrix)
         vec_path = gen_dir / VECTORS
-        faiss.write_index(index, str(vec_path))
+        faiss.write_index(vectors, str(vec_path))
         fault_point("vectors-written")
         for path in (db_path, vec_path):
             _fsync(path)
@@ -841,12 +833,29 @@ class Check:
     detail: str = ""
 
 
-def verify_index(index_dir: Path) -> list[Check]:
+@dataclass
+class Verification:
+    index: Path
+    checks: list[Check]
+
+    @property
+    def ok(self) -> bool:
+        return all(c.ok for c in self.checks)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"index": str(self.index), "ok": self.ok, "checks": [vars(c) for c in self.checks]}
+
+
+def verify_index(index_dir: Path) -> Verification:
     """Every check there is, reading every byte: checksums, SQLite and FTS integrity, counts.
 
     Opening an index for a search only compares sizes, and checksums of files touched since the
     commit; this reads all of them, for the damage that keeps a file's size and time.
     """
+    return Verification(index_dir, _checks(index_dir))
+
+
+def _checks(index_dir: Path) -> list[Check]:
     checks: list[Check] = []
     try:
         manifest = read_manifest(index_dir)

@@ -10,18 +10,26 @@ because the number of speeches differs from year to year.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 from .errors import QueryError
-from .query import Scope
 
 if TYPE_CHECKING:
-    from .search import Hit, Index
+    from .query import Scope
+    from .results import Hit
+    from .search import Index
 
 DEFAULT_THRESHOLD = 0.5
 """Cosine at which a passage counts as speaking to the topic (all-MiniLM-L6-v2; see README)."""
 
-GROUPS = ("year", "country")
+
+class By(StrEnum):
+    year = "year"  # a bar per year
+    country = "country"  # a row per country
+
+
+GROUPS = tuple(b.value for b in By)
 
 
 @dataclass
@@ -78,7 +86,9 @@ def timeline(
     """Presence of `query`'s topic per year (or per country) over the whole index or `scope`."""
     import numpy as np
 
-    from .search import Candidate, clean_query
+    from .fusion import Candidate
+    from .request import clean_query
+    from .selection import hits_at
 
     if by not in GROUPS:
         raise QueryError(f"--by takes {' or '.join(GROUPS)}, not {by!r}")
@@ -86,9 +96,8 @@ def timeline(
         raise QueryError(f"--threshold is a cosine between -1 and 1, got {threshold}")
     query = clean_query(query)
     plan = index.plan(query, scope, literal)
-    table = index.row_table()
-    vector = index.embed_queries([plan.text])[0]
-    scores = index.matrix() @ np.asarray(vector, dtype=np.float32)
+    table = index.scan.rows
+    scores = index.scan.scores(index.embed_queries([plan.text])[0])
     in_scope = np.ones(len(scores), dtype=bool)
     if plan.scope:
         in_scope[:] = False
@@ -109,7 +118,7 @@ def timeline(
         if matching.any():
             candidates = np.flatnonzero(matching)
             top = int(candidates[np.argmax(scores[candidates])])
-            best = index.hits_for([Candidate(top, float(scores[top]))])[0]
+            best = hits_at(index.store, [Candidate(top, float(scores[top]))])[0]
         buckets.append(
             Bucket(
                 key=label if by == "year" else table.country_codes[g],

@@ -9,7 +9,8 @@ from r2p_search.embedding import HashingEmbedder
 from r2p_search.errors import QueryError
 from r2p_search.fusion import Fusion, linear, rrf
 from r2p_search.indexer import build_index
-from r2p_search.search import Index, lexical_match
+from r2p_search.retrieval import lexical_match
+from r2p_search.search import Index
 
 DENSE = [(1, 0.9), (2, 0.8), (3, 0.7)]
 LEXICAL = [(3, 12.0), (4, 6.0)]

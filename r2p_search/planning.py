@@ -1,0 +1,147 @@
+"""Planning: how a question will be searched, before any vector is computed.
+
+A plan says what text is embedded and matched, where results must come from (the scope the
+options and the question give: years, countries, documents named by their UN symbol) and which
+countries' passages are favoured. Citations of a document's paragraph or page
+("A/66/874 para 11", "A/66/PV.11, p. 7") are resolved here too.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
+
+from .documents.un import find_symbols, symbol_keys
+from .errors import QueryError
+from .query import Scope, Understood, understand
+
+if TYPE_CHECKING:
+    from .store import Store, StoredPassage
+
+_PARAGRAPH_NAMED = re.compile(r"\b(?:para(?:graph)?s?\.?|¶)\s*(\d{1,4})\b", re.IGNORECASE)
+_PAGE_NAMED = re.compile(r"\b(?:p|pp|page)\.?\s*(\d{1,5})\b", re.IGNORECASE)
+_WORD = re.compile(r"[^\W\d_]{2,}")  # a word: what a bare symbol or citation does not hold
+
+
+@dataclass(frozen=True)
+class Plan:
+    text: str  # what is embedded and matched
+    scope: Scope  # where results must come from
+    favour: tuple[str, ...]  # countries whose passages are lifted
+    understood: Understood
+    listing: bool = False  # the question only names documents: list their paragraphs in order
+    paragraph: int | None = None  # the paragraph it names beside them, to start from
+
+    def favoured(self) -> Scope | None:
+        """The part of the scope spoken by the favoured countries, if any are."""
+        if not self.favour:
+            return None
+        return replace(self.scope, countries=self.favour)
+
+    def describe(self) -> str:
+        """What the search keeps to and favours, in words: "country: Chile; year: 2019"."""
+        parts = [self.scope.describe()] if self.scope else []
+        if self.favour:
+            parts.append(Scope(self.favour).describe() + " (favoured)")
+        if self.understood.topics:
+            # Not favoured: passages about Libya come from every country, not from Libya's speeches.
+            parts.append(self.understood.spoken_of())
+        if self.listing:
+            parts.append(f"from para. {self.paragraph}" if self.paragraph is not None else "in order")
+        return "; ".join(parts)
+
+
+@dataclass(frozen=True)
+class Named:
+    """The indexed documents a question names by symbol, the rest of it, and a paragraph it cites."""
+
+    keys: tuple[str, ...]  # symbols, normalised
+    rest: str
+    paragraph: int | None
+
+
+class Planner:
+    """Plans questions against one index: what it holds decides which years and symbols count."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self._max_year: int | None = None
+
+    def understand(self, query: str) -> Understood:
+        """The countries and years a question names, with this index's last year as a bound."""
+        if self._max_year is None:
+            self._max_year = self.store.year_span()[1] or 0
+        return understand(query, self._max_year or None)
+
+    def plan(self, query: str, scope: Scope | None = None, literal: bool = False) -> Plan:
+        """How a query will be searched: its text, the scope it must keep to, the countries it favours."""
+        scope = scope or Scope()
+        if scope.symbols and not any(self.store.with_symbol(key) for key in scope.symbols):
+            raise QueryError(f"no document with symbol {', '.join(scope.symbols)} in this index")
+        if literal:
+            return Plan(query, scope, (), Understood(query, query))
+        understood = self.understand(query)
+        said = understood.scope
+        hard = scope
+        text = query
+        if said.years_text() and not scope.years_text():
+            scoped = replace(scope, year_from=said.year_from, year_to=said.year_to)
+            # "in 1850", with nothing from 1850: search everything rather than nothing.
+            if self._exists(scoped):
+                hard = scoped
+                # Embedded without the year phrases it was scoped by ("in 2012").
+                text = understood.rest
+            else:
+                understood = Understood(
+                    query, query, Scope(said.countries), understood.phrases, understood.topics
+                )
+        favour = () if scope.countries else said.countries
+        named = None if scope.symbols or scope.docs else self.named_documents(query)
+        if named is not None:
+            # "A/66/874 early warning": the words are searched within the document named.
+            hard = replace(hard, symbols=named.keys)
+            listing = not _WORD.search(named.rest)
+            return Plan(query if listing else named.rest, hard, favour, understood, listing, named.paragraph)
+        return Plan(text, hard, favour, understood)
+
+    def named_documents(self, query: str) -> Named | None:
+        """The symbols of indexed documents a question names (normalised), the question without
+        them, and a paragraph it names beside them ("A/66/874 para 11"); None if it names none."""
+        keys: list[str] = []
+        rest = query
+        for symbol in find_symbols(query, any_case=True):
+            known = [key for key in symbol_keys(symbol) if self.store.with_symbol(key)]
+            if known:
+                keys.extend(k for k in known if k not in keys)
+                rest = rest.replace(symbol, " ")
+        if not keys:
+            return None
+        paragraph = None
+        cited = _PARAGRAPH_NAMED.search(rest)
+        if cited:
+            paragraph = int(cited.group(1))
+            rest = rest[: cited.start()] + " " + rest[cited.end() :]
+        return Named(tuple(keys), " ".join(rest.strip(" ,;:.").split()), paragraph)
+
+    def cited(self, named: Named) -> StoredPassage | None:
+        """The passage a citation names: a paragraph ("A/66/874, para. 11") or, for a record that
+        numbers none, a page ("A/66/PV.11, p. 7"); None if it is not a citation or cites nothing."""
+        rest = named.rest
+        page = _PAGE_NAMED.search(rest)
+        if page:
+            rest = rest[: page.start()] + rest[page.end() :]
+        if (named.paragraph is None and page is None) or _WORD.search(rest):
+            return None
+        for doc_id in self.store.scope_docs(Scope(symbols=named.keys)):
+            if named.paragraph is not None:
+                passage = self.store.cited_passage(doc_id, named.paragraph)
+            else:
+                passage = self.store.page_passage(doc_id, int(page.group(1)) if page else 0)
+            if passage is not None:
+                return passage
+        return None
+
+    def _exists(self, scope: Scope) -> bool:
+        sql, params = self.store.scope_sql(scope)
+        return bool(self.store.db.execute(f"SELECT EXISTS ({sql})", params).fetchone()[0])

@@ -1,0 +1,76 @@
+"""Request: one search, as every front end asks for it (the CLI, tests, an HTTP API).
+
+A `SearchRequest` is checked when it is made: a bad value is a one-line `QueryError`, raised
+before any index is opened or built.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import TYPE_CHECKING
+
+from .errors import QueryError
+
+if TYPE_CHECKING:
+    from .query import Scope
+
+MAX_QUERY_CHARS = 2000
+"""Longer queries are cut: the model reads at most 256 word pieces of them anyway."""
+
+
+class Mode(StrEnum):
+    """How a question is matched."""
+
+    hybrid = "hybrid"  # meaning and exact words, fused
+    dense = "dense"  # meaning only
+    lexical = "lexical"  # BM25 words only
+
+
+MODES = tuple(m.value for m in Mode)
+
+
+class GroupBy(StrEnum):
+    country = "country"  # the best passage of each country, one per country
+
+
+@dataclass(frozen=True, kw_only=True)
+class SearchRequest:
+    query: str
+    k: int = 10
+    mode: Mode | str = Mode.hybrid  # a string is checked and made a Mode
+    scope: Scope | None = None  # only passages of these countries, years, documents
+    per_doc: int | None = None  # at most this many passages from one document
+    group_by: GroupBy | str | None = None
+    explain: bool = False  # each hit's dense and lexical ranks and scores
+    literal: bool = False  # the query as words only: no years or countries read out of it
+
+    def __post_init__(self) -> None:
+        check_k(self.k)
+        object.__setattr__(self, "mode", check_mode(self.mode))
+        if self.per_doc is not None and self.per_doc < 1:
+            raise QueryError(f"--per-doc must be at least 1, got {self.per_doc}")
+        if self.group_by is not None:
+            object.__setattr__(self, "group_by", GroupBy(self.group_by))
+        object.__setattr__(self, "query", clean_query(self.query))
+
+
+def clean_query(query: str) -> str:
+    """The query with control characters turned to spaces; empty queries are refused."""
+    cleaned = "".join(ch if ch.isprintable() else " " for ch in query)
+    cleaned = " ".join(cleaned.split())
+    if not cleaned:
+        raise QueryError("empty query: type some words to search for")
+    return cleaned[:MAX_QUERY_CHARS]
+
+
+def check_k(k: int) -> int:
+    if k < 1:
+        raise QueryError(f"-k must be at least 1, got {k}")
+    return k
+
+
+def check_mode(mode: str) -> Mode:
+    if mode not in MODES:
+        raise QueryError(f"unknown mode {mode!r}: use one of {', '.join(MODES)}")
+    return Mode(mode)

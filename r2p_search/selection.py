@@ -1,0 +1,128 @@
+"""Selection: from ranked candidates to the hits shown, each a citable paragraph.
+
+Windows of one paragraph count once, near-duplicates (the same statement in two speeches) are
+collapsed into the better-ranked one, --per-doc is kept, and each hit is widened to the
+passages of its paragraph around the one that matched.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from .passages import join_windows
+from .results import Hit
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from .fusion import Candidate
+    from .store import Store, StoredPassage
+
+DUPLICATE_COSINE = 0.97
+"""Passages at least this similar to a better-ranked one are collapsed into it."""
+PARAGRAPH_REACH = 1
+"""A result shows this many passages of its own paragraph on each side of the one that matched.
+One is all that counted on the development questions (2 and the whole paragraph scored the same),
+and it keeps a broken extraction, one 'paragraph' of a whole speech, from flooding the output."""
+
+Selected = list[tuple["Candidate", "StoredPassage"]]
+
+
+def select(
+    store: Store, ranked: list[Candidate], k: int, per_doc: int | None, collapse: bool = True
+) -> Selected:
+    """The best k candidates, near-duplicates collapsed (unless not `collapse`) and at most
+    `per_doc` per document."""
+    chosen: Selected = []
+    chosen_vectors: list[np.ndarray] = []
+    per_document: dict[str, int] = {}
+    seen_paragraphs: set[tuple[str, int]] = set()
+    seen_texts: set[str] = set()
+    batch = max(k * 3, 30)
+    for start in range(0, len(ranked), batch):
+        window = ranked[start : start + batch]
+        passages = {p.row: p for p in store.passages_at([c.row for c in window])}
+        vectors = store.vectors_at([c.row for c in window])
+        for candidate, vector in zip(window, vectors, strict=True):
+            passage = passages.get(candidate.row)
+            if passage is None:
+                continue
+            key = (passage.doc_id, passage.paragraph)
+            text = " ".join(passage.text.lower().split())
+            if key in seen_paragraphs:
+                continue  # another window of the same paragraph
+            if collapse and (text in seen_texts or _near(chosen_vectors, vector)):
+                continue  # the same words again, or nearly
+            if per_doc is not None and per_document.get(passage.doc_id, 0) >= per_doc:
+                continue
+            chosen.append((candidate, passage))
+            chosen_vectors.append(vector)
+            seen_paragraphs.add(key)
+            seen_texts.add(text)
+            per_document[passage.doc_id] = per_document.get(passage.doc_id, 0) + 1
+            if len(chosen) == k:
+                return chosen
+    return chosen
+
+
+def hits(store: Store, selected: Selected, explain: bool = False) -> list[Hit]:
+    """Hits for chosen passages, ranked in the order given, with their documents' citations."""
+    documents = store.documents([p.doc_id for _, p in selected])
+    found = []
+    for rank, (candidate, passage) in enumerate(selected, start=1):
+        doc = documents[passage.doc_id]
+        found.append(
+            Hit(
+                rank=rank,
+                score=candidate.score,
+                passage_id=passage.passage_id,
+                doc_id=passage.doc_id,
+                title=doc.title,
+                date=doc.date,
+                source=doc.source,
+                paragraph=passage.cited,
+                text=passage.text,
+                n=passage.n,
+                meta=doc.meta,
+                block=passage.paragraph,
+                page=passage.page,
+                part=passage.part,
+                explain={
+                    "dense_rank": candidate.dense_rank,
+                    "dense_score": candidate.dense_score,
+                    "lexical_rank": candidate.lexical_rank,
+                    "lexical_score": candidate.lexical_score,
+                }
+                if explain
+                else None,
+            )
+        )
+    return found
+
+
+def hits_at(store: Store, candidates: Sequence[Candidate]) -> list[Hit]:
+    """Hits for given rows and scores, in the order given (rows no longer stored are left out)."""
+    passages = {p.row: p for p in store.passages_at([c.row for c in candidates])}
+    return hits(store, [(c, passages[c.row]) for c in candidates if c.row in passages])
+
+
+def in_paragraph(store: Store, found: list[Hit]) -> list[Hit]:
+    """Each hit's text widened to the windows of its paragraph on either side of it.
+
+    A paragraph longer than the model's window is stored as several passages, and only the
+    best of them is returned (the others would repeat the same citation). The statement a
+    question is after can sit in the next one: the cited paragraph is shown around the match.
+    """
+    for hit in found:
+        around = store.neighbours(hit.doc_id, hit.n, PARAGRAPH_REACH, hit.block)
+        if len(around) > 1:
+            hit.window = hit.text
+            hit.text = join_windows([p.text for p in around])
+    return found
+
+
+def _near(chosen: list[np.ndarray], vector: np.ndarray) -> bool:
+    import numpy as np
+
+    return bool(chosen) and float(np.max(np.stack(chosen) @ vector)) >= DUPLICATE_COSINE
