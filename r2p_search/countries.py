@@ -108,8 +108,8 @@ _ROLE = re.compile(
     r"emir|sultan|ambassador|envoy|regime|head\s+of\s+(?:state|government)|vice[-\s]president)\b",
     re.I,
 )
-# Reading the demonym data costs a cold question about 30 ms: only a word that could be a
-# people's adjective before such a word is worth it ("which government" is not).
+# Reading the demonym data costs a cold question time (benchmarks/README.md): only a word that
+# could be a people's adjective before such a word is worth it ("which government" is not).
 _MAYBE_ADJECTIVE = re.compile(
     r"\b(?!(?:which|what|whose|the|a|an|its|their|our|his|her|new|former|each|every|any|that|this|own)\b)"
     r"[^\W\d_][\w'\u2019-]*" + _ROLE.pattern,
@@ -143,8 +143,8 @@ def fold(text: str) -> str:
 def _package_json(package: str, relative: str) -> Any:
     """A JSON data file a package ships, read without importing the package; None if not there.
 
-    Importing pycountry costs a cold question 20-50 ms (it imports importlib.metadata); finding
-    a package runs none of its code. A damaged file counts as missing: its caller falls back.
+    Importing pycountry slows a cold question (it imports importlib.metadata); finding a package
+    runs none of its code. A damaged file counts as missing: its caller falls back.
     """
     spec = importlib.util.find_spec(package)
     for folder in (spec.submodule_search_locations or []) if spec else []:

@@ -12,9 +12,9 @@ import re
 from dataclasses import dataclass
 
 RRF_K = 30
-"""Reciprocal rank fusion's constant: each list votes 1/(RRF_K + rank). The customary 60 gave
-the development questions less weight to the top of each list; 20 to 40 all did better, on
-every set and index we score (benchmarks/fusions.py, rule "questions-rrf-k60")."""
+"""Reciprocal rank fusion's constant: each list votes 1/(RRF_K + rank). The customary 60 gives
+less weight to the top of each list; 20 to 40 all did better on every set and index scored
+(benchmarks/fusions.py, rule "questions-rrf-k60")."""
 
 
 @dataclass
@@ -91,10 +91,10 @@ class Fusion:
 
     Short or symbol-like queries are matched by their exact form: cosine plus BM25 at
     `short_weight` lets the rare words decide. Questions are matched by their meaning; the
-    lexical ranking gets a smaller vote by reciprocal rank (`lexical_weight`). Measured with
-    benchmarks/fusions.py and benchmarks/quality.py: over 35 years of debates that vote lifts the
-    development questions from 0.36 to 0.42 MRR@10, since a question's names ("Rakhine",
-    "Donbas") pick the right speech out of many alike; on a single year it costs 0.03.
+    lexical ranking gets a smaller vote by reciprocal rank (`lexical_weight`). Over many years
+    of debates that vote helps, since a question's names ("Rakhine", "Donbas") pick the right
+    speech out of many alike; on a single year it costs a little (figures: the README's
+    "How a question is answered", from benchmarks/fusions.py and benchmarks/quality.py).
     """
 
     method: str = "rrf"  # for questions: "rrf" (reciprocal rank) or "linear" (cosine + BM25)
