@@ -18,10 +18,10 @@ decides how a document marks its paragraphs, then rebuilds them:
 from __future__ import annotations
 
 import re
-from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
+from .documents.lines import join_line, vocabulary_of
 from .documents.model import Block
 from .documents.un import PAGE_FURNITURE, number_blocks
 
@@ -48,7 +48,6 @@ class Passage:
 
 _RULE = re.compile(r"^[-_=*~\u2014\u2013\u2022.\s]{3,}$")
 _SENTENCE_END = re.compile(r"[.!?:;][\"'\u201d\u2019)\]]*$")
-_WORD = re.compile(r"\w+")
 _INVISIBLE = dict.fromkeys(map(ord, "\ufeff\u200b\u200c\u200d\u2060\u00ad"), None)
 _SPACES = dict.fromkeys(map(ord, "\t\u00a0\u2007\u202f\u3000"), " ")
 
@@ -117,70 +116,6 @@ def _breaks_before(prev: str, line: str, layout: _Layout, blank: bool, furniture
     return False
 
 
-_HYPHENATED = re.compile(r"(\w+)-$")
-
-
-def _hyphenated(prev: str) -> re.Match[str] | None:
-    """The word before a hyphen that ends `prev`. Only the end is searched: a search of the whole
-    growing paragraph for each of its lines made splitting quadratic in paragraph length."""
-    if not prev.endswith("-"):
-        return None
-    tail = max(0, len(prev) - 64)
-    match = _HYPHENATED.search(prev, tail)
-    if match and tail and match.start() == tail:
-        return _HYPHENATED.search(prev)  # the word may start further back
-    return match
-
-
-# Endings that are not words of their own: after a line-end hyphen they finish the word before.
-_SUFFIXES = frozenset(
-    """tion tions sion sions ment ments ing ings ed ly ity ities ness ance ances ence ences al ally ial
-    ive ives ous ious ible able ably ary ory ories ism isms ist ists ise ised ize ized ization isation
-    ate ated ating ation ations ic ical ics ful less ship er ers or ors ant ants ent ents ure ures
-    age ages ery ty cy""".split()
-)
-
-
-# Prefixes English writes with a hyphen ("co-founding", "non-State", "post-conflict").
-_PREFIXES = frozenset("co non self ex post well cross half all quasi".split())
-
-
-def _join(prev: str, line: str, vocabulary: Counter[str]) -> str:
-    match = _hyphenated(prev)
-    if match and line[:1].islower():
-        found = _WORD.match(line)
-        head, tail = match.group(1).lower(), found.group(0).lower() if found else ""
-        # A compound keeps its hyphen ("self-" + "determination"): both halves are words found
-        # elsewhere in the document (besides here) and the two written as one are not. Anything
-        # else is the typesetter's hyphen: "inter-" + "national", "inspira-" + "tion", "compro-" + "mise".
-        whole = head + tail
-        compound = head in _PREFIXES or (
-            vocabulary[head] > 1 and vocabulary[tail] > 1 and tail not in _SUFFIXES
-        )
-        if tail and (vocabulary[whole] > 0 or not compound):
-            return prev[:-1] + line
-        return prev + line
-    if match and line[:1].isupper():
-        return prev + line  # a capital after the hyphen: "Secretary-" + "General", "Al-" + "Qaida"
-    return prev + " " + line
-
-
-def vocabulary_of(text: str) -> Counter[str]:
-    """The words of a document, lower-cased and counted: what tells a typesetter's hyphen from a
-    compound's."""
-    return Counter(w.lower() for w in _WORD.findall(text))
-
-
-def join_lines(lines: Sequence[str], vocabulary: Counter[str]) -> str:
-    """Wrapped lines of one paragraph as one line, words hyphenated across lines made whole."""
-    joined = ""
-    for line in lines:
-        stripped = line.strip()
-        if stripped:
-            joined = _join(joined, stripped, vocabulary) if joined else stripped
-    return re.sub(r" {2,}", " ", joined)
-
-
 def split_paragraphs(text: str) -> list[str]:
     """The document's paragraphs as single-line strings, page furniture removed."""
     lines = normalize(text).split("\n")
@@ -201,7 +136,7 @@ def split_paragraphs(text: str) -> list[str]:
         if current and _breaks_before(last, line, layout, blank, furniture):
             paragraphs.append(current)
             current = ""
-        current = _join(current, stripped, vocabulary) if current else stripped
+        current = join_line(current, stripped, vocabulary) if current else stripped
         last = stripped
         blank = furniture = False
     if current:

@@ -430,7 +430,7 @@ def _footnote_lines(lines: list[Line], body_size: float, expected: int) -> list[
 
 def _footnotes(lines: list[Line]) -> list[Block]:
     """One block per footnote: a note starts at a line opening with its number."""
-    from ..passages import join_lines, vocabulary_of
+    from .lines import join_lines, vocabulary_of
 
     vocabulary = vocabulary_of(" ".join(line.text for line in lines))
     notes: list[list[Line]] = []
@@ -453,7 +453,7 @@ def _footnotes(lines: list[Line]) -> list[Block]:
 
 def _paragraphs(lines: list[Line], body_size: float) -> list[Block]:
     """The running text's lines, in reading order, cut into paragraphs."""
-    from ..passages import join_lines, vocabulary_of
+    from .lines import join_lines, vocabulary_of
 
     if not lines:
         return []
