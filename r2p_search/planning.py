@@ -32,6 +32,7 @@ class Plan:
     understood: Understood
     listing: bool = False  # the question only names documents: list their paragraphs in order
     paragraph: int | None = None  # the paragraph it names beside them, to start from
+    page: int | None = None  # or the page ("A/66/PV.11, p. 7": a record numbers no paragraphs)
 
     def favoured(self) -> Scope | None:
         """The part of the scope spoken by the favoured countries, if any are."""
@@ -48,17 +49,22 @@ class Plan:
             # Not favoured: passages about Libya come from every country, not from Libya's speeches.
             parts.append(self.understood.spoken_of())
         if self.listing:
-            parts.append(f"from para. {self.paragraph}" if self.paragraph is not None else "in order")
+            if self.paragraph is not None:
+                parts.append(f"from para. {self.paragraph}")
+            else:
+                parts.append(f"from p. {self.page}" if self.page is not None else "in order")
         return "; ".join(parts)
 
 
 @dataclass(frozen=True)
 class Named:
-    """The indexed documents a question names by symbol, the rest of it, and a paragraph it cites."""
+    """The indexed documents a question names by symbol, the rest of it, and a paragraph or page
+    it cites."""
 
     keys: tuple[str, ...]  # symbols, normalised
     rest: str
     paragraph: int | None
+    page: int | None = None
 
 
 class Planner:
@@ -102,12 +108,14 @@ class Planner:
             # "A/66/874 early warning": the words are searched within the document named.
             hard = replace(hard, symbols=named.keys)
             listing = not _WORD.search(named.rest)
-            return Plan(query if listing else named.rest, hard, favour, understood, listing, named.paragraph)
+            text = query if listing else named.rest
+            return Plan(text, hard, favour, understood, listing, named.paragraph, named.page)
         return Plan(text, hard, favour, understood)
 
     def named_documents(self, query: str) -> Named | None:
         """The symbols of indexed documents a question names (normalised), the question without
-        them, and a paragraph it names beside them ("A/66/874 para 11"); None if it names none."""
+        them, and a paragraph or page it names beside them ("A/66/874 para 11", "A/66/PV.11, p. 7");
+        None if it names none."""
         keys: list[str] = []
         rest = query
         for symbol in find_symbols(query, any_case=True):
@@ -117,27 +125,27 @@ class Planner:
                 rest = rest.replace(symbol, " ")
         if not keys:
             return None
-        paragraph = None
+        paragraph = page = None
         cited = _PARAGRAPH_NAMED.search(rest)
         if cited:
             paragraph = int(cited.group(1))
             rest = rest[: cited.start()] + " " + rest[cited.end() :]
-        return Named(tuple(keys), " ".join(rest.strip(" ,;:.").split()), paragraph)
+        on_page = _PAGE_NAMED.search(rest)
+        if on_page:
+            page = int(on_page.group(1))
+            rest = rest[: on_page.start()] + " " + rest[on_page.end() :]
+        return Named(tuple(keys), " ".join(rest.strip(" ,;:.").split()), paragraph, page)
 
     def cited(self, named: Named) -> StoredPassage | None:
         """The passage a citation names: a paragraph ("A/66/874, para. 11") or, for a record that
         numbers none, a page ("A/66/PV.11, p. 7"); None if it is not a citation or cites nothing."""
-        rest = named.rest
-        page = _PAGE_NAMED.search(rest)
-        if page:
-            rest = rest[: page.start()] + rest[page.end() :]
-        if (named.paragraph is None and page is None) or _WORD.search(rest):
+        if (named.paragraph is None and named.page is None) or _WORD.search(named.rest):
             return None
         for doc_id in self.store.scope_docs(Scope(symbols=named.keys)):
             if named.paragraph is not None:
                 passage = self.store.cited_passage(doc_id, named.paragraph)
             else:
-                passage = self.store.page_passage(doc_id, int(page.group(1)) if page else 0)
+                passage = self.store.page_passage(doc_id, named.page or 0)
             if passage is not None:
                 return passage
         return None

@@ -34,6 +34,9 @@ class GroupBy(StrEnum):
     country = "country"  # the best passage of each country, one per country
 
 
+GROUP_BY = tuple(g.value for g in GroupBy)
+
+
 @dataclass(frozen=True, kw_only=True)
 class SearchRequest:
     query: str
@@ -41,17 +44,25 @@ class SearchRequest:
     mode: Mode | str = Mode.hybrid  # a string is checked and made a Mode
     scope: Scope | None = None  # only passages of these countries, years, documents
     per_doc: int | None = None  # at most this many passages from one document
-    group_by: GroupBy | str | None = None
+    group_by: GroupBy | str | None = None  # by country: one passage per country (per_doc is 1)
     explain: bool = False  # each hit's dense and lexical ranks and scores
     literal: bool = False  # the query as words only: no years or countries read out of it
 
     def __post_init__(self) -> None:
         check_k(self.k)
         object.__setattr__(self, "mode", check_mode(self.mode))
-        if self.per_doc is not None and self.per_doc < 1:
-            raise QueryError(f"--per-doc must be at least 1, got {self.per_doc}")
+        check_per_doc(self.per_doc)
         if self.group_by is not None:
+            if self.group_by not in GROUP_BY:
+                raise QueryError(f"cannot group by {self.group_by!r}: use {', '.join(GROUP_BY)}")
             object.__setattr__(self, "group_by", GroupBy(self.group_by))
+        if self.scope is not None:
+            from .query import Scope  # here, not above: the CLI's --help must not pay for it
+
+            if not isinstance(self.scope, Scope):
+                raise QueryError(f"scope must be a query.Scope, not {type(self.scope).__name__}")
+        if not isinstance(self.query, str):
+            raise QueryError(f"a query is text, not {type(self.query).__name__}")
         object.__setattr__(self, "query", clean_query(self.query))
 
 
@@ -65,9 +76,26 @@ def clean_query(query: str) -> str:
 
 
 def check_k(k: int) -> int:
-    if k < 1:
+    if not _whole(k) or k < 1:
         raise QueryError(f"-k must be at least 1, got {k}")
     return k
+
+
+def check_per_doc(per_doc: int | None) -> int | None:
+    if per_doc is not None and (not _whole(per_doc) or per_doc < 1):
+        raise QueryError(f"--per-doc must be at least 1, got {per_doc}")
+    return per_doc
+
+
+def check_context(context: int) -> int:
+    if not _whole(context) or context < 0:
+        raise QueryError(f"--context must be 0 or more, got {context}")
+    return context
+
+
+def _whole(value: object) -> bool:
+    # True is an int to Python, and 2.5 would never equal a count of hits.
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def check_mode(mode: str) -> Mode:

@@ -147,7 +147,11 @@ class Similar:
     hits: list[Hit]
 
     def to_json(self) -> dict[str, Any]:
-        return {"passage_id": self.passage_id, "results": [hit.to_json() for hit in self.hits]}
+        return {
+            "passage_id": self.passage_id,
+            "text": self.text,
+            "results": [hit.to_json() for hit in self.hits],
+        }
 
 
 @dataclass(frozen=True)
@@ -164,4 +168,5 @@ class Shown:
             "passages": [
                 p.to_json() | {"target": p.passage_id == self.target.passage_id} for p in self.passages
             ],
+            "also": self.also,
         }

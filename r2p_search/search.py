@@ -17,11 +17,11 @@ from typing import TYPE_CHECKING, Any
 from . import selection
 from .embedding import Embedder, canonical_model_name, load_embedder
 from .embedding.onnx_model import OnnxEmbedder
-from .errors import IndexCorruptError, ModelError, PassageNotFoundError, QueryError
+from .errors import IndexCorruptError, ModelError, PassageNotFoundError
 from .fusion import Candidate, Fusion
 from .planning import Plan, Planner
 from .query import Scope
-from .request import GroupBy, SearchRequest, check_k
+from .request import GroupBy, SearchRequest, check_context, check_k, check_per_doc
 from .results import Hit, SearchResult, Shown, Similar
 from .retrieval import Retriever
 from .scan import Scan
@@ -154,7 +154,7 @@ class Index:
         for i in batch:
             request, plan = requests[i], plans[i]
             if plan.listing:
-                found[i] = self._listing(plan, request.k)
+                found[i] = selection.listed(self.store, plan, request.k)
             else:
                 found[i] = self._ranked(
                     plan,
@@ -169,7 +169,7 @@ class Index:
             SearchResult(
                 request.query,
                 plan,
-                self.retriever.rule(plan.text, request.mode),
+                None if plan.listing else self.retriever.rule(plan.text, request.mode),
                 selection.in_paragraph(self.store, found[i]),
             )
             for i, (request, plan) in enumerate(zip(requests, plans, strict=True))
@@ -199,7 +199,13 @@ class Index:
         vector = self.embed_queries([plan.text])[0] if request.mode != "lexical" else None
         # One passage per document, and the same words from two countries are both kept.
         pool = self._ranked(
-            plan, vector, min(self.size, max(request.k * 20, 200)), request.mode, per_doc=1, collapse=False
+            plan,
+            vector,
+            min(self.size, max(request.k * 20, 200)),
+            request.mode,
+            per_doc=1,
+            explain=request.explain,
+            collapse=False,
         )
         best: dict[str, Hit] = {}
         for hit in pool:
@@ -240,26 +246,6 @@ class Index:
             ranked = [c for c in ranked if c.row not in exclude]
         return selection.hits(self.store, selection.select(self.store, ranked, k, per_doc, collapse), explain)
 
-    def _listing(self, plan: Plan, k: int) -> list[Hit]:
-        """A question that is only a document's symbol ("A/66/874", "A/66/874 para 11") gets that
-        document's paragraphs in order, from the one named."""
-        rows: list[int] = []
-        for doc_id in self.store.scope_docs(plan.scope):
-            passages = self.store.document_passages(doc_id)
-            start = next((i for i, p in enumerate(passages) if p.cited == plan.paragraph), None)
-            if start is None and plan.paragraph is not None:
-                raise QueryError(
-                    f"{', '.join(plan.scope.symbols)} has no paragraph {plan.paragraph} "
-                    "(give the symbol alone to list its paragraphs)"
-                )
-            start = start or 0
-            previous = None
-            for passage in passages[start:]:
-                if passage.paragraph != previous:  # one entry per paragraph, widened to it below
-                    rows.append(passage.row)
-                previous = passage.paragraph
-        return selection.hits_at(self.store, [Candidate(row, 1.0) for row in rows[:k]])
-
     def similar(self, passage_id: str, k: int = 10, per_doc: int | None = None) -> list[Hit]:
         """Passages most similar in meaning to a stored one, its own paragraph left out."""
         return self.more_like(passage_id, k, per_doc).hits
@@ -267,6 +253,7 @@ class Index:
     def more_like(self, passage_id: str, k: int = 10, per_doc: int | None = None) -> Similar:
         """Passages most similar in meaning to a stored one ("more like this"), its own paragraph left out."""
         check_k(k)
+        check_per_doc(per_doc)
         passage = self.passage(passage_id)
         vector = self.store.vectors_at([passage.row])[0]
         # The other windows of its paragraph are the same citation, and overlap it.
@@ -285,9 +272,7 @@ class Index:
     def show(self, passage_id: str, context: int = 0) -> Shown:
         """A passage by id or citation, with up to `context` neighbours on each side, and the other
         documents that carry the symbol a citation names (a report as PDF and as Word)."""
-        if context < 0:
-            raise QueryError(f"--context must be 0 or more, got {context}")
-        context = min(context, MAX_CONTEXT)
+        context = min(check_context(context), MAX_CONTEXT)
         target, symbols = self._find(passage_id)
         around = self.store.neighbours(target.doc_id, target.n, context)
         passages = selection.hits(

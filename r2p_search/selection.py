@@ -10,13 +10,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from .errors import QueryError
+from .fusion import Candidate
 from .passages import join_windows
 from .results import Hit
 
 if TYPE_CHECKING:
     import numpy as np
 
-    from .fusion import Candidate
+    from .planning import Plan
     from .store import Store, StoredPassage
 
 DUPLICATE_COSINE = 0.97
@@ -26,7 +28,7 @@ PARAGRAPH_REACH = 1
 One is all that counted on the development questions (2 and the whole paragraph scored the same),
 and it keeps a broken extraction, one 'paragraph' of a whole speech, from flooding the output."""
 
-Selected = list[tuple["Candidate", "StoredPassage"]]
+Selected = list[tuple[Candidate, "StoredPassage"]]
 
 
 def select(
@@ -105,6 +107,44 @@ def hits_at(store: Store, candidates: Sequence[Candidate]) -> list[Hit]:
     """Hits for given rows and scores, in the order given (rows no longer stored are left out)."""
     passages = {p.row: p for p in store.passages_at([c.row for c in candidates])}
     return hits(store, [(c, passages[c.row]) for c in candidates if c.row in passages])
+
+
+def listed(store: Store, plan: Plan, k: int) -> list[Hit]:
+    """A question that only names a document ("A/66/874", "A/66/874 para 11", "A/66/PV.11, p. 7")
+    gets that document's paragraphs in order, from the one or the page named."""
+    rows: list[int] = []
+    for doc_id in store.scope_docs(plan.scope):
+        found = listing_rows(store.document_passages(doc_id), plan.paragraph, plan.page)
+        if found is None:
+            named = f"paragraph {plan.paragraph}" if plan.paragraph is not None else f"page {plan.page}"
+            raise QueryError(
+                f"{', '.join(plan.scope.symbols)} has no {named} "
+                "(give the symbol alone to list its paragraphs)"
+            )
+        rows.extend(found)
+    return hits_at(store, [Candidate(row, 1.0) for row in rows[:k]])
+
+
+def listing_rows(
+    passages: Sequence[StoredPassage], paragraph: int | None = None, page: int | None = None
+) -> list[int] | None:
+    """One row per paragraph of a document's passages (in order), from the paragraph as cited or
+    the page named, or from the start; None if the document has no such paragraph or page."""
+    if paragraph is not None:
+        start = next((i for i, p in enumerate(passages) if p.cited == paragraph), None)
+    elif page is not None:
+        start = next((i for i, p in enumerate(passages) if p.page == page), None)
+    else:
+        start = 0
+    if start is None:
+        return None
+    rows: list[int] = []
+    previous = None
+    for passage in passages[start:]:
+        if passage.paragraph != previous:  # one entry per paragraph, widened to it afterwards
+            rows.append(passage.row)
+        previous = passage.paragraph
+    return rows
 
 
 def in_paragraph(store: Store, found: list[Hit]) -> list[Hit]:

@@ -19,6 +19,7 @@ from r2p_search.embedding import HashingEmbedder
 from r2p_search.errors import BadFileError, QueryError
 from r2p_search.indexer import build_index, corpus_status
 from r2p_search.query import Scope
+from r2p_search.request import SearchRequest
 from r2p_search.search import Index
 
 from . import undocs
@@ -433,3 +434,18 @@ def test_an_index_kept_inside_its_corpus_is_not_counted_as_files(tmp_path: Path)
     build_index(corpus, corpus / "my-index", embedder=HashingEmbedder(64))
     again = build_index(corpus, corpus / "my-index", embedder=HashingEmbedder(64))
     assert again.others == {} and again.skipped == [] and again.unchanged == ["note.txt"]
+
+
+def test_a_symbol_with_a_page_lists_from_that_page(
+    folder: tuple[Path, dict[str, Any]], tmp_path: Path
+) -> None:
+    root, _ = folder
+    build_index(root, tmp_path / "index", embedder=HashingEmbedder(64))
+    with Index.open(tmp_path / "index", embedder=HashingEmbedder(64)) as index:
+        [result] = index.answer([SearchRequest(query="A/66/PV.11, p. 3", k=2)])
+        assert result.plan.listing and result.plan.describe().endswith("from p. 3")
+        assert result.fusion is None  # a listing fuses nothing
+        assert result.hits[0].page == 3
+        assert result.hits[0].passage_id == index.passage("A/66/PV.11, p. 3").passage_id
+        with pytest.raises(QueryError, match="has no page 999"):
+            index.search("A/66/PV.11, p. 999")

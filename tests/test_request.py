@@ -65,3 +65,39 @@ def test_the_result_is_what_search_json_prints(make_corpus: Callable, tmp_path: 
     for result, done in zip(results, printed, strict=True):
         assert done.returncode == 0, done.stderr
         assert json.loads(done.stdout) == result.to_json()
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"k": 2.5}, "-k must be at least 1, got 2.5"),
+        ({"k": True}, "-k must be at least 1, got True"),
+        ({"per_doc": 1.5}, "--per-doc must be at least 1"),
+        ({"group_by": "year"}, "cannot group by 'year': use country"),
+        ({"scope": {"countries": ["SYR"]}}, "scope must be a query.Scope, not dict"),
+        ({"query": None}, "a query is text, not NoneType"),
+        ({"query": b"famine"}, "a query is text, not bytes"),
+    ],
+)
+def test_a_request_of_the_wrong_type_is_a_one_line_error(options: dict[str, object], message: str) -> None:
+    with pytest.raises(QueryError, match=message):
+        SearchRequest(**{"query": "famine", **options})  # type: ignore[arg-type]
+
+
+def test_more_like_show_and_group_by_check_their_options(make_corpus: Callable, tmp_path: Path) -> None:
+    speeches = {  # General Debate file names: each speech is its country's
+        "SYR_66_2011.txt": SPEECH["alpha.txt"],
+        "FRA_66_2011.txt": SPEECH["sub/gamma.md"],
+        "alpha.txt": SPEECH["alpha.txt"],
+    }
+    build_index(make_corpus(speeches), tmp_path / "index", model="hash")
+    with Index.open(tmp_path / "index") as index:
+        with pytest.raises(QueryError, match="--per-doc must be at least 1"):
+            index.more_like("alpha:1", per_doc=0)
+        with pytest.raises(QueryError, match="--context must be 0 or more"):
+            index.show("alpha:1", "2")  # type: ignore[arg-type]
+        like = index.more_like("alpha:1", k=2)
+        assert like.to_json()["text"] == index.passage("alpha:1").text
+        assert index.show("alpha:1").to_json()["also"] == []
+        [grouped] = index.answer([SearchRequest(query="civilians", group_by="country", explain=True)])
+        assert grouped.hits and all(h.explain is not None for h in grouped.hits)

@@ -19,7 +19,8 @@ from r2p_search.indexer import build_index
 from r2p_search.request import clean_query
 from r2p_search.retrieval import lexical_match
 from r2p_search.search import Index
-from r2p_search.store import read_manifest
+from r2p_search.selection import listing_rows
+from r2p_search.store import StoredPassage, read_manifest
 
 from .conftest import SPEECH
 
@@ -241,3 +242,20 @@ def test_bm25_leaves_out_words_in_very_many_passages_on_a_large_index(
         assert lexical_match("world number", index.size, count) == '"number"'  # all common: the rarest
         hits = index.search("world Rakhine act", k=3, mode="lexical")
         assert hits[0].text.endswith("Rakhine.")
+
+
+def test_a_listing_starts_at_the_first_passage_or_at_the_paragraph_or_page_named() -> None:
+    def stored(row: int, block: int, cited: int | None, page: int, part: str | None = None) -> StoredPassage:
+        return StoredPassage(row, f"d:{row + 1}", "d", row + 1, block, "text", cited, page, part)
+
+    passages = [
+        stored(0, 0, 1, 1),
+        stored(1, 1, 2, 1),
+        stored(2, 1, 2, 1),  # the second window of paragraph 2: listed once
+        stored(3, 2, None, 1, "footnote"),  # numbered nothing: the listing must not start here
+        stored(4, 3, 3, 2),
+    ]
+    assert listing_rows(passages) == [0, 1, 3, 4]
+    assert listing_rows(passages, paragraph=3) == [4]
+    assert listing_rows(passages, page=2) == [4]
+    assert listing_rows(passages, paragraph=9) is None and listing_rows(passages, page=9) is None
