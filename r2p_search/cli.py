@@ -21,9 +21,9 @@ from rich.console import Console
 from rich.markup import escape
 
 from . import config
-from .errors import IndexMissingError, QualityError, QueryError, R2PError
+from .errors import REBUILD_HINT, IndexMissingError, QualityError, QueryError, R2PError
 from .request import GroupBy, Mode, SearchRequest, check_k
-from .timeline import By
+from .timeline import DEFAULT_THRESHOLD, By
 
 app = typer.Typer(
     name="r2p-search",
@@ -345,7 +345,7 @@ def timeline(
     threshold: Annotated[
         float,
         typer.Option("--threshold", help="Cosine at which a passage counts as speaking to the topic."),
-    ] = 0.5,
+    ] = DEFAULT_THRESHOLD,
     country: CountryOpt = None,
     year: YearOpt = None,
     years: YearsOpt = None,
@@ -463,7 +463,7 @@ def verify(index: IndexOpt = None, as_json: JsonOpt = False) -> None:
     else:
         render_checks(out, result.checks)
     if not result.ok:
-        _fail(f"index at {index_dir} is damaged; rebuild it with: r2p-search index --full")
+        _fail(f"index at {index_dir} is damaged; {REBUILD_HINT}")
 
 
 def main() -> None:

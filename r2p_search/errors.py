@@ -6,6 +6,9 @@ exits with code 1. Anything else escaping the core is a bug, not a user mistake.
 
 from __future__ import annotations
 
+REBUILD_HINT = "rebuild the index with: r2p-search index --full"
+"""What every message about a damaged or outdated index ends with."""
+
 
 class R2PError(Exception):
     """Base class: a problem the user can understand and fix."""

@@ -200,17 +200,3 @@ def evaluate(queries: Sequence[EvalQuery], search: Searcher, mode: str, k: int =
     k = max(k, CUTOFF)
     results = search([q.query for q in queries], k)
     return Summary(mode, [score_query(q, hits) for q, hits in zip(queries, results, strict=True)], k)
-
-
-def unmatched_spans(
-    queries: Sequence[EvalQuery], passages: Sequence[Hit]
-) -> list[tuple[EvalQuery, Relevant]]:
-    """Relevant items that no passage of the index satisfies: a typo in the set, or a lost text."""
-    texts = [(p, normalize_text(p.text)) for p in passages]
-    missing = []
-    for query in queries:
-        for rel in query.relevant:
-            span = normalize_text(rel.span)
-            if not any(doc_matches(p, rel.doc) and span in text for p, text in texts):
-                missing.append((query, rel))
-    return missing

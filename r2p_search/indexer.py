@@ -98,7 +98,7 @@ def _no_progress(description: str, total: int) -> Iterator[Callable[[int], None]
 
 
 @dataclass
-class Scan:
+class CorpusScan:
     """How the corpus on disk differs from what an index holds."""
 
     new: list[str] = field(default_factory=list)
@@ -117,7 +117,7 @@ def scan_corpus(
     keep_data: bool = True,
     known_bad: dict[str, dict[str, str]] | None = None,
     reread: set[str] | None = None,
-) -> Scan:
+) -> CorpusScan:
     """Hash every corpus file and sort it into new, changed and unchanged; list removed ones.
 
     A file that an earlier build skipped, unchanged since, is reported as skipped again
@@ -125,7 +125,7 @@ def scan_corpus(
     """
     reread = reread or set()
     known_bad = known_bad or {}
-    scan = Scan()
+    scan = CorpusScan()
     clashes = _id_clashes(files, indexed)
     with (progress or _no_progress)("Reading", len(files)) as advance:
         for file in files:
@@ -300,7 +300,7 @@ def _full_rebuild_reason(old: Manifest, embedder: Embedder, pipeline: Pipeline, 
 
 
 def _build(
-    scan: Scan,
+    scan: CorpusScan,
     index_dir: Path,
     embedder: Embedder,
     pipeline: Pipeline,
@@ -402,7 +402,7 @@ def _build(
     return report
 
 
-def _skips_changed(scan: Scan, old: Store) -> bool:
+def _skips_changed(scan: CorpusScan, old: Store) -> bool:
     """Whether the record of known-bad files would change (one was fixed, removed or is new)."""
     now = {s.source: s.sha256 for s in scan.skipped if s.sha256}
     return now != {k: v["sha256"] for k, v in old.manifest.skipped.items()}
@@ -489,13 +489,13 @@ class Status:
     corpus: Path
     index_dir: Path
     manifest: Manifest | None
-    scan: Scan | None
+    scan: CorpusScan | None
     corpus_problem: str | None = None
     others: dict[str, int] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         m = self.manifest
-        scan = self.scan or Scan()
+        scan = self.scan or CorpusScan()
         return {
             "corpus": str(self.corpus),
             "index": str(self.index_dir),

@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
-from .documents.un import find_symbols, symbol_keys
+from .documents.un import find_symbols, has_words, symbol_keys
 from .errors import QueryError
 from .query import Scope, Understood, understand
 
@@ -21,7 +21,6 @@ if TYPE_CHECKING:
 
 _PARAGRAPH_NAMED = re.compile(r"\b(?:para(?:graph)?s?\.?|¶)\s*(\d{1,4})\b", re.IGNORECASE)
 _PAGE_NAMED = re.compile(r"\b(?:p|pp|page)\.?\s*(\d{1,5})\b", re.IGNORECASE)
-_WORD = re.compile(r"[^\W\d_]{2,}")  # a word: what a bare symbol or citation does not hold
 
 
 @dataclass(frozen=True)
@@ -107,7 +106,7 @@ class Planner:
         if named is not None:
             # "A/66/874 early warning": the words are searched within the document named.
             hard = replace(hard, symbols=named.keys)
-            listing = not _WORD.search(named.rest)
+            listing = not has_words(named.rest)
             text = query if listing else named.rest
             return Plan(text, hard, favour, understood, listing, named.paragraph, named.page)
         return Plan(text, hard, favour, understood)
@@ -139,7 +138,7 @@ class Planner:
     def cited(self, named: Named) -> StoredPassage | None:
         """The passage a citation names: a paragraph ("A/66/874, para. 11") or, for a record that
         numbers none, a page ("A/66/PV.11, p. 7"); None if it is not a citation or cites nothing."""
-        if (named.paragraph is None and named.page is None) or _WORD.search(named.rest):
+        if (named.paragraph is None and named.page is None) or has_words(named.rest):
             return None
         for doc_id in self.store.scope_docs(Scope(symbols=named.keys)):
             if named.paragraph is not None:

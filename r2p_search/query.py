@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass, field
 
 from .countries import mentions, names, resolve
-from .documents.un import JOINT_SYMBOL_ANY_CASE, ORDINAL_WORDS, session_number, symbol_keys
+from .documents.un import JOINT_SYMBOL_ANY_CASE, ORDINAL_WORDS, has_words, session_number, symbol_keys
 from .errors import QueryError
 
 FIRST_SESSION_YEAR = 1945  # the 1st session of the General Assembly opened in 1946: year = 1945 + n
@@ -62,16 +62,6 @@ class Scope:
             parts.append("document: " + ", ".join(self.symbols))
         return "; ".join(parts)
 
-    def merged(self, other: Scope) -> Scope:
-        """This scope with `other`'s fields filled in where this one has none (options win)."""
-        return Scope(
-            self.countries or other.countries,
-            self.year_from if self.years_text() else other.year_from,
-            self.year_to if self.years_text() else other.year_to,
-            self.docs or other.docs,
-            self.symbols or other.symbols,
-        )
-
 
 @dataclass(frozen=True)
 class Understood:
@@ -82,9 +72,6 @@ class Understood:
     scope: Scope = field(default_factory=Scope)  # its countries are the ones named as speakers
     phrases: tuple[str, ...] = ()
     topics: tuple[str, ...] = ()  # countries named as what is spoken of: "over Libya", "about Syria"
-
-    def describe(self) -> str:
-        return "; ".join(part for part in (self.scope.describe(), self.spoken_of()) if part)
 
     def spoken_of(self) -> str:
         """The countries the question is about, in words ("about: Libya"), or ""."""
@@ -127,7 +114,7 @@ def scope_from_options(
     keys: list[str] = []
     for value in symbols or []:
         found_keys = symbol_keys(value)
-        if found_keys and re.search(r"[^\W\d_]{2,}", JOINT_SYMBOL_ANY_CASE.sub(" ", value)):
+        if found_keys and has_words(JOINT_SYMBOL_ANY_CASE.sub(" ", value)):
             raise QueryError(
                 f"--symbol takes a symbol alone, not {value!r}; cite a paragraph in the question"
             )

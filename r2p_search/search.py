@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from . import selection
 from .embedding import Embedder, canonical_model_name, load_embedder
 from .embedding.onnx_model import OnnxEmbedder
-from .errors import IndexCorruptError, ModelError, PassageNotFoundError
+from .errors import REBUILD_HINT, IndexCorruptError, ModelError, PassageNotFoundError
 from .fusion import Candidate, Fusion
 from .planning import Plan, Planner
 from .query import Scope
@@ -25,7 +25,7 @@ from .request import GroupBy, SearchRequest, check_context, check_k, check_per_d
 from .results import Hit, SearchResult, Shown, Similar
 from .retrieval import Retriever
 from .scan import Scan
-from .store import MODELS, REBUILD_HINT, ModelInfo, Store, StoredPassage, check_artifacts, read_manifest
+from .store import MODELS, ModelInfo, Store, StoredPassage, check_artifacts, read_manifest
 
 if TYPE_CHECKING:
     import numpy as np
@@ -67,7 +67,8 @@ class Index:
         if preload and embedder is None and manifest is not None:
             # Damage is reported before a model file is handed to onnxruntime.
             with contextlib.suppress(IndexCorruptError):  # Store.open reports it, or retries
-                checked = check_artifacts(index_dir, manifest, full=False) is not None
+                check_artifacts(index_dir, manifest, full=False)
+                checked = True
             if checked:
                 embedder = _query_encoder(index_dir, manifest.model)
                 if embedder is not None:

@@ -29,7 +29,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .errors import IndexCorruptError, IndexLockedError, IndexMissingError, IndexPathError
+from .errors import REBUILD_HINT, IndexCorruptError, IndexLockedError, IndexMissingError, IndexPathError
 
 if TYPE_CHECKING:
     import faiss
@@ -44,7 +44,6 @@ PASSAGES_DB = "passages.sqlite"
 VECTORS = "vectors.faiss"
 LOCK = ".lock"
 MODELS = "models"
-REBUILD_HINT = "rebuild it with: r2p-search index --full"
 
 _SCHEMA = """
 CREATE TABLE documents (
@@ -447,7 +446,7 @@ class Store:
             raise IndexCorruptError(f"index lexical table is damaged ({exc}); {REBUILD_HINT}") from exc
 
     def match_count(self, match: str) -> int:
-        """How many passages an FTS5 MATCH expression finds (a few milliseconds for a common word)."""
+        """How many passages an FTS5 MATCH expression finds."""
         try:
             sql = "SELECT count(*) FROM passages_fts WHERE passages_fts MATCH ?"
             return int(self.db.execute(sql, (match,)).fetchone()[0])
@@ -550,7 +549,7 @@ class GenerationWriter:
         import numpy as np
 
         self.index_dir.mkdir(parents=True, exist_ok=True)
-        generation = f"gen-{time.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:8]}"
+        generation = f"gen-{time.strftime('%Y%m%dT%H%M%S', time.gmtime())}-{uuid.uuid4().hex[:8]}"
         gen_dir = self.index_dir / generation
         gen_dir.mkdir()
         db_path = gen_dir / PASSAGES_DB

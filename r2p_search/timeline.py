@@ -107,8 +107,6 @@ def timeline(
     hits = in_scope & (scores >= threshold)
     buckets: list[Bucket] = []
     for g, label in enumerate(labels):
-        if label is None:
-            continue
         rows = in_scope & (group_of == g)
         docs = np.unique(table.doc[rows])
         if len(docs) == 0:

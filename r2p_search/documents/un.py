@@ -39,23 +39,16 @@ _ORGANS = (
     ("GA/", "General Assembly"),
     ("SC/", "Security Council"),
 )
-ORGAN_NAMES = (
-    "General Assembly",
-    "Security Council",
-    "Economic and Social Council",
-    "Human Rights Council",
-    "Trusteeship Council",
-    "Secretariat",
-)
-
-
-def is_symbol(text: str) -> bool:
-    match = SYMBOL.fullmatch(text.strip())
-    return match is not None and any(ch.isdigit() for ch in text)
-
-
 _ANY_CASE = re.compile(SYMBOL.pattern, re.IGNORECASE)
 JOINT_SYMBOL_ANY_CASE = re.compile(JOINT_SYMBOL.pattern, re.IGNORECASE)
+
+
+_WORD = re.compile(r"[^\W\d_]{2,}")
+
+
+def has_words(text: str) -> bool:
+    """Whether `text` holds a word (two letters or more): a symbol or a citation alone holds none."""
+    return _WORD.search(text) is not None
 
 
 def find_symbols(text: str, any_case: bool = False) -> list[str]:

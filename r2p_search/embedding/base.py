@@ -15,8 +15,6 @@ if TYPE_CHECKING:
 Progress = Callable[[int], None]
 """Called with the number of texts just embedded."""
 
-REBUILD = "rebuild the index with: r2p-search index --full"
-
 
 @dataclass(frozen=True)
 class Prompts:

@@ -9,8 +9,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..errors import ModelError
-from .base import NO_PROMPTS, REBUILD, Progress, Prompts, cores, read_prompts
+from ..errors import REBUILD_HINT, ModelError
+from .base import NO_PROMPTS, Progress, Prompts, cores, read_prompts
 
 if TYPE_CHECKING:
     import numpy as np
@@ -99,7 +99,9 @@ class OnnxEmbedder:
             try:
                 self._meta = json.loads((self.folder / META).read_text())
             except (OSError, ValueError) as exc:
-                raise ModelError(f"exported model at {self.folder} is unreadable ({exc}); {REBUILD}") from exc
+                raise ModelError(
+                    f"exported model at {self.folder} is unreadable ({exc}); {REBUILD_HINT}"
+                ) from exc
         return self._meta
 
     @property
@@ -127,7 +129,7 @@ class OnnxEmbedder:
         try:
             tokenizer = Tokenizer.from_file(str(self.folder / TOKENIZER))
         except Exception as exc:  # the Rust library raises its own exception type
-            raise ModelError(f"tokenizer of {self.name} is unreadable ({exc}); {REBUILD}") from exc
+            raise ModelError(f"tokenizer of {self.name} is unreadable ({exc}); {REBUILD_HINT}") from exc
         tokenizer.no_padding()
         if truncate:
             tokenizer.enable_truncation(self.max_tokens)
@@ -167,7 +169,7 @@ class OnnxEmbedder:
         try:
             return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
         except Exception as exc:  # onnxruntime raises its own exception types
-            raise ModelError(f"cannot load {path} ({str(exc)[:120]}); {REBUILD}") from exc
+            raise ModelError(f"cannot load {path} ({str(exc)[:120]}); {REBUILD_HINT}") from exc
 
     def _worker_sessions(self) -> Any:
         import queue
