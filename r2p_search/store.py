@@ -4,7 +4,10 @@
       manifest.json        the commit point: format, model, counts, per-file hashes, generation
       gen-<id>/passages.sqlite   documents and passages (row = position in the FAISS index)
       gen-<id>/vectors.faiss     unit vectors, inner product = cosine similarity
+      models/<key>/        the exported model the vectors were made with (embedding/export.py)
       .lock                held by the one process that is rebuilding
+
+docs/index-format.md describes every file and field.
 
 A build writes a complete new generation beside the live one, then replaces manifest.json in
 one rename. A crash before the rename leaves the old generation in use; leftovers are removed by
