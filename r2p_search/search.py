@@ -20,7 +20,7 @@ from .embedding.onnx_model import OnnxEmbedder
 from .errors import REBUILD_HINT, IndexCorruptError, ModelError, PassageNotFoundError
 from .fusion import Candidate, Fusion
 from .planning import Plan, Planner
-from .query import Scope
+from .query import Scope, Understood
 from .request import GroupBy, SearchRequest, check_context, check_k, check_per_doc
 from .results import Hit, SearchResult, Shown, Similar
 from .retrieval import Retriever
@@ -28,7 +28,11 @@ from .scan import Scan
 from .store import MODELS, ModelInfo, Store, StoredPassage, check_artifacts, read_manifest
 
 if TYPE_CHECKING:
+    from concurrent.futures import Future
+
     import numpy as np
+
+    from .retrieval import Ranking
 
 __all__ = ["Hit", "Index", "SearchRequest", "SearchResult"]
 
@@ -39,6 +43,9 @@ MAX_CONTEXT = 1_000_000
 """More neighbours than any document has passages (SQLite wants 64-bit integers)."""
 
 DEFAULT_FUSION = Fusion()
+
+_LIKE = Plan("", Scope(), (), Understood("", ""))
+"""The plan of "more like this": a passage's vector and nothing else, over the whole index."""
 
 
 class Index:
@@ -220,7 +227,7 @@ class Index:
 
     def _ranked(
         self,
-        plan: Plan | None,
+        plan: Plan,
         vector: np.ndarray | None,
         k: int,
         mode: str,
@@ -229,19 +236,13 @@ class Index:
         explain: bool = False,
         collapse: bool = True,
         exclude: set[int] | None = None,
-        lexical_soon: Any = None,
+        lexical_soon: Future[Ranking] | None = None,
     ) -> list[Hit]:
         n = self.retriever.pool_size(k)
         if n == 0:
             return []
         ranked = self.retriever.candidates(
-            plan.text if plan else "",
-            vector,
-            n,
-            mode,
-            scope=plan.scope if plan else None,
-            favoured=plan.favoured() if plan else None,
-            lexical_soon=lexical_soon,
+            plan.text, vector, n, mode, scope=plan.scope, favoured=plan.favoured(), lexical_soon=lexical_soon
         )
         if exclude:
             ranked = [c for c in ranked if c.row not in exclude]
@@ -259,7 +260,7 @@ class Index:
         vector = self.store.vectors_at([passage.row])[0]
         # The other windows of its paragraph are the same citation, and overlap it.
         own = self.store.neighbours(passage.doc_id, passage.n, MAX_CONTEXT, passage.paragraph)
-        found = self._ranked(None, vector, k, "dense", per_doc=per_doc, exclude={p.row for p in own})
+        found = self._ranked(_LIKE, vector, k, "dense", per_doc=per_doc, exclude={p.row for p in own})
         return Similar(passage.passage_id, passage.text, selection.in_paragraph(self.store, found))
 
     def passage(self, passage_id: str) -> StoredPassage:
