@@ -302,8 +302,8 @@ def search(
     A question that names years ("in 2019", "since 2011", "between 2008 and 2010") is searched in
     those years; countries it names ("Chile", "the Ivory Coast") are favoured; a UN document
     symbol it names ("A/66/874 early warning") keeps the search to that document, and a symbol
-    alone ("A/66/874", "A/66/874 para 11") lists its paragraphs. What was understood is printed
-    first; --literal turns this off. Builds the index first if there is none.
+    alone ("A/66/874", "A/66/874 para 11", "A/66/PV.11, p. 7") lists its paragraphs. What was
+    understood is printed first; --literal turns this off. Builds the index first if there is none.
     """
     from .present import dumps, render_search
     from .query import scope_from_options
