@@ -498,16 +498,7 @@ class Status:
         scan = self.scan or CorpusScan()
         return {
             "corpus": str(self.corpus),
-            "index": str(self.index_dir),
-            "built": m is not None,
-            "created_at": m.created_at if m else None,
-            "documents": m.documents if m else 0,
-            "passages": m.passages if m else 0,
-            "model": m.model.name if m else None,
-            "dimension": m.model.dimension if m else None,
-            "prompts": {"query": m.model.query_prompt, "document": m.model.document_prompt} if m else None,
-            "format_version": m.format_version if m else None,
-            "ocr": m.ocr if m else None,
+            **index_status(self.index_dir, m),
             "corpus_files": len(scan.readable) + len(scan.skipped),
             "up_to_date": m is not None
             and self.scan is not None
@@ -519,6 +510,23 @@ class Status:
             "other_files": self.others,
             "corpus_problem": self.corpus_problem,
         }
+
+
+def index_status(index_dir: Path, manifest: Manifest | None) -> dict[str, Any]:
+    """The index side of `status --json`: what the manifest says, no corpus needed."""
+    m = manifest
+    return {
+        "index": str(index_dir),
+        "built": m is not None,
+        "created_at": m.created_at if m else None,
+        "documents": m.documents if m else 0,
+        "passages": m.passages if m else 0,
+        "model": m.model.name if m else None,
+        "dimension": m.model.dimension if m else None,
+        "prompts": {"query": m.model.query_prompt, "document": m.model.document_prompt} if m else None,
+        "format_version": m.format_version if m else None,
+        "ocr": m.ocr if m else None,
+    }
 
 
 def corpus_status(corpus: Path, index_dir: Path) -> Status:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
@@ -16,7 +15,7 @@ from rich.table import Table
 from rich.text import Text
 
 from .results import Hit, SearchResult, best_sentence
-from .words import query_terms
+from .words import term_pattern
 
 if TYPE_CHECKING:
     from .evaluate import Summary
@@ -49,13 +48,8 @@ def _safe_hit(hit: Hit) -> Hit:
 def highlight(text: str, query: str) -> Text:
     """`text` with the query's words in bold; a word of 4+ letters also matches its longer forms."""
     rich_text = Text(text)
-    terms = query_terms(query)
-    if not terms:
-        return rich_text
-    alternatives = "|".join(
-        re.escape(t) + (r"\w*" if len(t) >= 4 else "") for t in sorted(terms, key=len, reverse=True)
-    )
-    for match in re.finditer(rf"\b(?:{alternatives})\b", text, flags=re.IGNORECASE):
+    pattern = term_pattern(query)
+    for match in pattern.finditer(text) if pattern else ():
         rich_text.stylize("bold yellow", match.start(), match.end())
     return rich_text
 

@@ -7,6 +7,7 @@ to --per-doc and picks the final k.
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -80,6 +81,7 @@ class Retriever:
         self.store = store
         self.fusion = fusion
         self._worker: ThreadPoolExecutor | None = None  # runs BM25 beside the dense search
+        self._lock = threading.Lock()
 
     def close(self) -> None:
         if self._worker is not None:
@@ -109,10 +111,11 @@ class Retriever:
         """
         if plan.listing or not self.wants_lexical(plan.text, mode) or self.size == 0:
             return None
-        if self._worker is None:
-            from concurrent.futures import ThreadPoolExecutor  # only questions that use BM25 pay for it
+        with self._lock:  # a server asks from many threads
+            if self._worker is None:
+                from concurrent.futures import ThreadPoolExecutor  # only questions that use BM25 pay for it
 
-            self._worker = ThreadPoolExecutor(1, thread_name_prefix="r2p-lexical")
+                self._worker = ThreadPoolExecutor(1, thread_name_prefix="r2p-lexical")
         return self._worker.submit(self.lexical, plan.text, self.pool_size(k), plan.scope, plan.favoured())
 
     def dense(self, vector: np.ndarray, n: int, scope: Scope | None = None) -> Ranking:

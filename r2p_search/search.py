@@ -10,6 +10,7 @@ results.py    what comes back, and its JSON
 from __future__ import annotations
 
 import contextlib
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -59,6 +60,7 @@ class Index:
         self.planner = Planner(store)
         self.retriever = Retriever(store, fusion)
         self.scan = Scan(store)
+        self._loading = threading.Lock()  # a server asks from many threads: load the model once
 
     @classmethod
     def open(
@@ -121,6 +123,12 @@ class Index:
 
     @property
     def embedder(self) -> Embedder:
+        if self._embedder is None:
+            with self._loading:
+                return self._load_embedder()
+        return self._embedder
+
+    def _load_embedder(self) -> Embedder:
         if self._embedder is None:
             info = self.store.manifest.model
             exported = _query_encoder(self.store.index_dir, info)

@@ -21,6 +21,18 @@ def query_terms(query: str) -> list[str]:
     return list(dict.fromkeys(w for w in words if w not in STOPWORDS and len(w) > 1))
 
 
+def term_pattern(query: str) -> re.Pattern[str] | None:
+    """The query's words worth marking in a text, as one pattern; a word of 4+ letters also
+    matches its longer forms ("protect" marks "protection"). None if the query has none."""
+    terms = query_terms(query)
+    if not terms:
+        return None
+    alternatives = "|".join(
+        re.escape(t) + (r"\w*" if len(t) >= 4 else "") for t in sorted(terms, key=len, reverse=True)
+    )
+    return re.compile(rf"\b(?:{alternatives})\b", re.IGNORECASE)
+
+
 def stem(word: str) -> str:
     # Five letters are enough to tie "protect", "protection" and "protecting" together.
     return word[:5]

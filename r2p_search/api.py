@@ -1,0 +1,108 @@
+"""The core's answers by name, for front ends other than the command line.
+
+The HTTP API (web/) and the MCP server take parameters by name, as the CLI's options are
+named, and answer with the JSON `search --json` and its siblings print: each function builds the
+core's request, asks an opened `Index`, and returns the result's own `to_json()`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from . import config
+from .query import scope_from_options
+from .request import SearchRequest
+from .timeline import DEFAULT_THRESHOLD
+
+if TYPE_CHECKING:
+    from .search import Index
+
+Names = str | Sequence[str] | None
+"""One value or several: `country="Chile"` or `country=["Chile", "Peru"]`."""
+
+
+def _many(value: Names) -> list[str] | None:
+    if value is None or value == "":
+        return None
+    return [value] if isinstance(value, str) else [v for v in value if v != ""] or None
+
+
+def search_request(
+    query: str,
+    *,
+    k: int = config.DEFAULT_TOP_K,
+    mode: str = "hybrid",
+    country: Names = None,
+    year: int | None = None,
+    years: str | None = None,
+    doc: Names = None,
+    symbol: Names = None,
+    per_doc: int | None = None,
+    group_by: str | None = None,
+    explain: bool = False,
+    literal: bool = False,
+) -> SearchRequest:
+    """The request the CLI's `search` options of these names make."""
+    scope = scope_from_options(_many(country), year, years or None, _many(doc), _many(symbol))
+    return SearchRequest(
+        query=query,
+        k=k,
+        mode=mode,
+        scope=scope,
+        per_doc=per_doc,
+        group_by=group_by or None,
+        explain=explain,
+        literal=literal,
+    )
+
+
+def search(index: Index, query: str, **options: Any) -> dict[str, Any]:
+    """What `search QUERY --json` prints."""
+    return index.answer([search_request(query, **options)])[0].to_json()
+
+
+def search_many(index: Index, queries: Sequence[str], **options: Any) -> dict[str, Any]:
+    """`{"results": [...]}`: one `search --json` object per query, in order."""
+    requests = [search_request(q, **options) for q in queries]
+    return {"results": [result.to_json() for result in index.answer(requests)]}
+
+
+def similar(
+    index: Index, passage_id: str, k: int = config.DEFAULT_TOP_K, per_doc: int | None = None
+) -> dict[str, Any]:
+    """What `similar PASSAGE_ID --json` prints."""
+    return index.more_like(passage_id, k, per_doc).to_json()
+
+
+def show(index: Index, passage_id: str, context: int = 0) -> dict[str, Any]:
+    """What `show PASSAGE_ID --json` prints."""
+    return index.show(passage_id, context).to_json()
+
+
+def timeline(
+    index: Index,
+    query: str,
+    *,
+    by: str = "year",
+    threshold: float = DEFAULT_THRESHOLD,
+    country: Names = None,
+    year: int | None = None,
+    years: str | None = None,
+    symbol: Names = None,
+    literal: bool = False,
+) -> dict[str, Any]:
+    """What `timeline QUERY --json` prints."""
+    from .timeline import timeline as build
+
+    scope = scope_from_options(_many(country), year, years or None, None, _many(symbol))
+    return build(index, query, by=by, scope=scope, literal=literal, threshold=threshold).to_json()
+
+
+def status(index_dir: Path) -> dict[str, Any]:
+    """The index side of `status --json`: no corpus needed, no model loaded."""
+    from .indexer import index_status
+    from .store import read_manifest
+
+    return index_status(index_dir, read_manifest(index_dir))

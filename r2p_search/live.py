@@ -1,0 +1,159 @@
+"""A live index: a long-running process serves each new build once it is committed.
+
+`r2p-search index` commits a build by renaming a new manifest.json into place. A watcher thread
+looks at that file every `check_every` seconds; when it names a new generation, the new build
+is opened beside the old one and swapped in. Every request leases the build that is current
+when it starts and keeps it to the end, so no answer mixes two builds; an old build is closed
+when its last lease is returned.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from .errors import IndexMissingError, R2PError
+from .store import MANIFEST, read_manifest
+
+if TYPE_CHECKING:
+    from .search import Index
+
+CHECK_EVERY = 1.0
+"""Seconds between looks at manifest.json: a new build is served within about this long."""
+
+
+@dataclass
+class _Build:
+    index: Index
+    generation: str
+    leases: int = 0
+    retired: bool = False
+
+
+class LiveIndex:
+    """The current build of one index folder, swapped for the next when it is committed."""
+
+    def __init__(
+        self,
+        index_dir: Path,
+        check_every: float = CHECK_EVERY,
+        opener: Callable[[Path], Index] | None = None,
+        notify: Callable[[str], None] | None = None,
+    ) -> None:
+        self.index_dir = index_dir
+        self.check_every = check_every
+        self._opener = opener or _open
+        self._notify = notify or (lambda message: print(message, file=sys.stderr))
+        self._lock = threading.Lock()
+        self._current: _Build | None = None
+        self._seen: tuple[int, int, int] | None = None  # manifest's inode, size, mtime when last read
+        self._stop = threading.Event()
+        self._watcher: threading.Thread | None = None
+        self.problem: str | None = None  # why no build is served, if none is
+
+    def start(self) -> LiveIndex:
+        """Open the current build (if there is one) and start watching for the next."""
+        self.refresh()
+        self._watcher = threading.Thread(target=self._watch, name="r2p-live-index", daemon=True)
+        self._watcher.start()
+        return self
+
+    def close(self) -> None:
+        self._stop.set()
+        if self._watcher is not None:
+            self._watcher.join(timeout=5)
+        with self._lock:
+            build, self._current = self._current, None
+            if build is not None:
+                build.retired = True
+        if build is not None and build.leases == 0:
+            build.index.close()
+
+    def __enter__(self) -> LiveIndex:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def generation(self) -> str | None:
+        build = self._current
+        return build.generation if build else None
+
+    @contextlib.contextmanager
+    def lease(self) -> Iterator[Index]:
+        """The current build, kept open until the block ends (a new one may be served meanwhile)."""
+        with self._lock:
+            build = self._current
+            if build is None:
+                raise IndexMissingError(self.problem or f"no index at {self.index_dir}")
+            build.leases += 1
+        try:
+            yield build.index
+        finally:
+            with self._lock:
+                build.leases -= 1
+                done = build.retired and build.leases == 0
+            if done:
+                build.index.close()
+
+    def refresh(self) -> bool:
+        """Serve the build manifest.json names now, if it is not the one served; True if swapped."""
+        try:
+            stat = (self.index_dir / MANIFEST).stat()
+        except OSError:
+            self._seen = None
+            if self._current is None:
+                self.problem = f"no index at {self.index_dir}; build one with: r2p-search index"
+            return False
+        seen = (stat.st_ino, stat.st_size, stat.st_mtime_ns)
+        if seen == self._seen:
+            return False
+        try:
+            manifest = read_manifest(self.index_dir)
+            if manifest is None or (self._current and manifest.generation == self._current.generation):
+                self._seen = seen
+                return False
+            index = self._opener(self.index_dir)
+            try:
+                index.embed_queries(["warm"])  # the model loads here, not in the first request
+            except BaseException:
+                index.close()
+                raise
+        except R2PError as exc:
+            # A build half seen, or a damaged one: keep serving what works, say why once.
+            if str(exc) != self.problem:
+                self._notify(f"index not (re)loaded: {exc}")
+            self.problem = str(exc)
+            return False
+        self._seen = seen
+        self.problem = None
+        close_old = False
+        with self._lock:
+            old, self._current = self._current, _Build(index, index.store.manifest.generation)
+            if old is not None:
+                old.retired = True
+                close_old = old.leases == 0
+        if old is not None:
+            self._notify(f"serving the new build {self._current.generation}")
+            if close_old:
+                old.index.close()
+        return True
+
+    def _watch(self) -> None:
+        while not self._stop.wait(self.check_every):
+            try:
+                self.refresh()
+            except Exception as exc:  # the watcher must outlive any one bad look at the folder
+                self._notify(f"index watcher: {type(exc).__name__}: {exc}")
+
+
+def _open(index_dir: Path) -> Index:
+    from .search import Index
+
+    return Index.open(index_dir, preload=True)
