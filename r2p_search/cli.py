@@ -466,6 +466,40 @@ def verify(index: IndexOpt = None, as_json: JsonOpt = False) -> None:
         _fail(f"index at {index_dir} is damaged; {REBUILD_HINT}")
 
 
+@app.command()
+@handles_errors
+def serve(
+    index: IndexOpt = None,
+    host: Annotated[
+        str,
+        typer.Option("--host", help="Address to listen on; anything but 127.0.0.1 opens it to the network."),
+    ] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", help="Port to listen on.")] = 8000,
+) -> None:
+    """Serve the search page and the HTTP API (/api/search, /api/docs) from the index.
+
+    Loads the model and the index once; a new build committed by `r2p-search index` is served
+    within a few seconds, without a restart. Read-only. Stops on Ctrl-C or SIGTERM.
+    """
+    from .web import serve as run_server
+
+    _, index_dir = _paths(None, index)
+    run_server(index_dir, host, port, notify=lambda message: err.print(escape(message)))
+
+
+@app.command()
+@handles_errors
+def mcp(index: IndexOpt = None) -> None:
+    """Serve the index to AI assistants over the Model Context Protocol, on stdin and stdout.
+
+    Tools: search, similar, show, timeline; each returns what the command's --json prints.
+    """
+    from .mcp_server import run as run_mcp
+
+    _, index_dir = _paths(None, index)
+    run_mcp(index_dir)
+
+
 def main() -> None:
     """The console command. Skips the interpreter's teardown, which costs a cold question time
     (freeing the model, the vectors and hundreds of modules) after the answer is printed."""

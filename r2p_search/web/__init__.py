@@ -1,0 +1,76 @@
+"""Serve: the search page and the HTTP API, over one live index (`r2p-search serve`).
+
+`app.py` holds the routes: the API under /api/ answers with the JSON the CLI's --json prints
+(api.py builds it), the page at / renders the same results as HTML on the server, so it works
+without JavaScript; `static/app.js` only improves it. `templates/` and `static/` ship with the
+package.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import signal
+import socket
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+from ..errors import R2PError
+
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+
+def serve(index_dir: Path, host: str, port: int, notify: Callable[[str], None]) -> None:
+    """Serve until Ctrl-C or SIGTERM; a port already taken is a one-line error."""
+    import uvicorn
+
+    from ..live import LiveIndex
+    from .app import create_app
+
+    _check_free(host, port)
+    live = LiveIndex(index_dir, notify=notify)
+    app = create_app(live)
+    if host not in LOOPBACK:
+        notify(
+            f"warning: listening on {host}, not 127.0.0.1: anyone who can reach this machine on "
+            f"port {port} can search the index"
+        )
+    shown = f"[{host}]" if ":" in host else host
+    notify(f"Serving {index_dir} at http://{shown}:{port}/ (API: /api/search, docs: /api/docs); Ctrl-C stops")
+    config = uvicorn.Config(
+        app,
+        host=host,
+        port=port,
+        log_level="warning",
+        timeout_graceful_shutdown=5,  # SIGTERM: requests in flight get 5 s, then the process ends
+        server_header=False,
+    )
+    _server_class()(config).run()
+    notify("Stopped.")
+
+
+def _server_class() -> type:
+    import uvicorn
+
+    class Server(uvicorn.Server):
+        @contextlib.contextmanager
+        def capture_signals(self) -> Iterator[None]:
+            # Ctrl-C or SIGTERM stops serving (a second one stops at once), and the process then
+            # exits 0: uvicorn's own handling raises the signal again after shutting down.
+            previous = {sig: signal.signal(sig, self.handle_exit) for sig in (signal.SIGINT, signal.SIGTERM)}
+            try:
+                yield
+            finally:
+                for sig, handler in previous.items():
+                    signal.signal(sig, handler)
+
+    return Server
+
+
+def _check_free(host: str, port: int) -> None:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    try:
+        with socket.socket(family, socket.SOCK_STREAM) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            probe.bind((host, port))
+    except OSError as exc:
+        raise R2PError(f"cannot listen on {host}:{port}: {exc.strerror or exc} (try --port)") from None

@@ -1,0 +1,429 @@
+"""Routes of `r2p-search serve`: the HTTP API under /api/, and the page at /.
+
+The API answers with exactly the JSON the CLI's --json prints (`api.py` builds it, the result
+types serialise it). Errors are JSON too, `{"error": "..."}`: a bad parameter is 400, an unknown
+passage or route 404, a body too large 413, no usable index 503; never a stack trace. The page
+renders results on the server, so a search works without JavaScript and its URL can be shared.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import quote, urlencode
+
+from fastapi import Body, FastAPI, Query, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, Response
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+from starlette.exceptions import HTTPException
+
+from .. import __version__, api, config
+from ..errors import (
+    IndexCorruptError,
+    IndexMissingError,
+    ModelError,
+    PassageNotFoundError,
+    QueryError,
+    R2PError,
+)
+from ..live import LiveIndex
+from . import html
+
+HERE = Path(__file__).resolve().parent
+MAX_BODY = 64 * 1024
+"""Bytes of a POST body: a thousand questions fit."""
+MAX_QUERY_STRING = 8 * 1024
+MAX_QUERIES = 1000
+
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+)
+# The API docs page only: Swagger UI sets styles inline.
+DOCS_CSP = CSP.replace("style-src 'self'", "style-src 'self' 'unsafe-inline'")
+
+SEARCH_PARAMS = {"q", "k", "mode", "country", "year", "years", "doc", "symbol", "per_doc", "group_by"}
+SEARCH_PARAMS |= {"explain", "literal"}
+TIMELINE_PARAMS = {"q", "by", "threshold", "country", "year", "years", "symbol", "literal"}
+
+Text = Annotated[str | None, Query()]
+Texts = Annotated[list[str] | None, Query()]
+Flag = Annotated[bool, Query()]
+Q = Annotated[str | None, Query(description="The question, in plain language, or a UN symbol.")]
+K = Annotated[int, Query(description="How many passages to return.")]
+Mode = Annotated[str, Query(description="hybrid (meaning and words, fused), dense or lexical.")]
+Countries = Annotated[list[str] | None, Query(description="Only these countries: name, alias or ISO code.")]
+Year = Annotated[int | None, Query(description="Only this year.")]
+Years = Annotated[str | None, Query(description="Only these years: 2005..2015, 2011.. or ..1999.")]
+Docs = Annotated[list[str] | None, Query(description="Only these documents, by id or file name.")]
+Symbols = Annotated[list[str] | None, Query(description="Only the documents with these UN symbols.")]
+PerDoc = Annotated[int | None, Query(description="At most this many passages from one document.")]
+GroupBy = Annotated[str | None, Query(description="country: the best passage of each country.")]
+
+
+def create_app(live: LiveIndex) -> FastAPI:
+    """The application over `live`, which it starts and closes with the server."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        live.start()
+        try:
+            yield
+        finally:
+            live.close()
+
+    app = FastAPI(
+        title="r2p-search",
+        version=__version__,
+        description="Semantic search over documents on the Responsibility to Protect. Every answer "
+        "is the JSON the command line prints with --json.",
+        lifespan=lifespan,
+        docs_url=None,  # served below from the package, not from a CDN
+        redoc_url=None,
+        openapi_url="/api/openapi.json",
+    )
+    app.state.live = live
+    templates = Jinja2Templates(directory=str(HERE / "templates"))
+    templates.env.filters["marked"] = html.marked
+    templates.env.globals["url"] = _page_url
+    templates.env.globals["passage_url"] = lambda kind, pid: f"/{kind}/{quote(pid, safe='/:')}"
+    app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
+    _mount_swagger(app)
+
+    @app.middleware("http")
+    async def guard(request: Request, call_next: Callable[[Request], Any]) -> Response:
+        if len(request.url.query) > MAX_QUERY_STRING:
+            response: Response = _error(414, f"query string over {MAX_QUERY_STRING} bytes")
+        elif int(request.headers.get("content-length") or 0) > MAX_BODY:
+            response = _error(413, f"request body over {MAX_BODY} bytes")
+        else:
+            response = await call_next(request)
+        docs = request.url.path.startswith("/api/docs")
+        response.headers["Content-Security-Policy"] = DOCS_CSP if docs else CSP
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers["Referrer-Policy"] = "no-referrer"
+        return response
+
+    @app.exception_handler(R2PError)
+    async def core_error(request: Request, exc: R2PError) -> Response:
+        return _error(
+            _status_of(exc), str(exc), page=not _is_api(request), templates=templates, request=request
+        )
+
+    @app.exception_handler(RequestValidationError)
+    async def bad_parameter(request: Request, exc: RequestValidationError) -> Response:
+        return _error(
+            400, _validation_message(exc), page=not _is_api(request), templates=templates, request=request
+        )
+
+    @app.exception_handler(HTTPException)
+    async def http_error(request: Request, exc: HTTPException) -> Response:
+        message = "no such page" if exc.status_code == 404 else str(exc.detail)
+        return _error(
+            exc.status_code, message, page=not _is_api(request), templates=templates, request=request
+        )
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, exc: Exception) -> Response:
+        return _error(500, f"internal error ({type(exc).__name__}); the server log may say more")
+
+    # ---- API ---------------------------------------------------------------------------------
+
+    @app.get("/api/search", tags=["api"], summary="Search: what `search --json` prints")
+    def api_search(
+        request: Request,
+        q: Q = None,
+        k: K = config.DEFAULT_TOP_K,
+        mode: Mode = "hybrid",
+        country: Countries = None,
+        year: Year = None,
+        years: Years = None,
+        doc: Docs = None,
+        symbol: Symbols = None,
+        per_doc: PerDoc = None,
+        group_by: GroupBy = None,
+        explain: Flag = False,
+        literal: Flag = False,
+    ) -> Response:
+        _known(request, SEARCH_PARAMS)
+        options = _search_options(locals())
+        with live.lease() as index:
+            return _json(api.search(index, q or "", **options))
+
+    @app.post("/api/search", tags=["api"], summary='Many questions: {"results": [one search object each]}')
+    def api_search_many(
+        body: Annotated[
+            dict[str, Any],
+            Body(
+                examples=[{"queries": ["what about Syria", "A/66/874 early warning"], "k": 5}],
+                description="queries (a list of strings) and any GET /api/search parameter but q",
+            ),
+        ],
+    ) -> Response:
+        queries = body.get("queries")
+        if not isinstance(queries, list) or not queries or not all(isinstance(q, str) for q in queries):
+            raise QueryError('"queries" must be a non-empty list of strings')
+        if len(queries) > MAX_QUERIES:
+            raise QueryError(f"at most {MAX_QUERIES} queries in one request, got {len(queries)}")
+        unknown = set(body) - (SEARCH_PARAMS - {"q"}) - {"queries"}
+        if unknown:
+            raise QueryError(f"unknown field {sorted(unknown)[0]!r} in the body")
+        options = _search_options({**body, "k": body.get("k", config.DEFAULT_TOP_K)}, typed=False)
+        with live.lease() as index:
+            return _json(api.search_many(index, queries, **options))
+
+    @app.get("/api/similar/{passage_id:path}", tags=["api"], summary="More like this: `similar --json`")
+    def api_similar(
+        request: Request, passage_id: str, k: K = config.DEFAULT_TOP_K, per_doc: PerDoc = None
+    ) -> Response:
+        _known(request, {"k", "per_doc"})
+        with live.lease() as index:
+            return _json(api.similar(index, passage_id, k, per_doc))
+
+    @app.get("/api/show/{passage_id:path}", tags=["api"], summary="A passage in context: `show --json`")
+    def api_show(
+        request: Request,
+        passage_id: str,
+        context: Annotated[int, Query(description="Neighbours each side.")] = 0,
+    ) -> Response:
+        _known(request, {"context"})
+        with live.lease() as index:
+            return _json(api.show(index, passage_id, context))
+
+    @app.get("/api/timeline", tags=["api"], summary="A topic over the years: `timeline --json`")
+    def api_timeline(
+        request: Request,
+        q: Q = None,
+        by: Annotated[str, Query(description="year or country")] = "year",
+        threshold: Annotated[
+            float, Query(description="Cosine at which a passage counts.")
+        ] = api.DEFAULT_THRESHOLD,
+        country: Countries = None,
+        year: Year = None,
+        years: Years = None,
+        symbol: Symbols = None,
+        literal: Flag = False,
+    ) -> Response:
+        _known(request, TIMELINE_PARAMS)
+        with live.lease() as index:
+            found = api.timeline(
+                index,
+                q or "",
+                by=by,
+                threshold=threshold,
+                country=country,
+                year=year,
+                years=years,
+                symbol=symbol,
+                literal=literal,
+            )
+        return _json(found)
+
+    @app.get("/api/status", tags=["api"], summary="The index side of `status --json`")
+    def api_status() -> Response:
+        status = api.status(live.index_dir)
+        status["serving"] = live.generation
+        return _json(status)
+
+    @app.get("/api/search.csv", tags=["api"], summary="Search results as CSV (the page's download)")
+    def api_search_csv(
+        request: Request,
+        q: Q = None,
+        k: K = config.DEFAULT_TOP_K,
+        mode: Mode = "hybrid",
+        country: Countries = None,
+        year: Year = None,
+        years: Years = None,
+        doc: Docs = None,
+        symbol: Symbols = None,
+        per_doc: PerDoc = None,
+        group_by: GroupBy = None,
+        explain: Flag = False,
+        literal: Flag = False,
+    ) -> Response:
+        _known(request, SEARCH_PARAMS)
+        options = _search_options(locals())
+        with live.lease() as index:
+            found = api.search(index, q or "", **options)
+        return Response(
+            _csv(found["results"]),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": 'attachment; filename="r2p-search.csv"'},
+        )
+
+    # ---- page --------------------------------------------------------------------------------
+
+    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
+    def page(
+        request: Request,
+        q: Text = None,
+        k: K = config.DEFAULT_TOP_K,
+        mode: Mode = "hybrid",
+        country: Text = None,
+        years: Text = None,
+        symbol: Text = None,
+        group_by: Text = None,
+        view: Text = None,
+    ) -> Response:
+        form = _form(q=q or "", k=k, mode=mode, country=country or "", years=years or "", symbol=symbol or "")
+        form |= {"group_by": group_by or "", "view": view or ""}
+        context: dict[str, Any] = {"form": form, "status": _page_status(live)}
+        if q and q.strip():
+            options = {"k": k, "mode": mode, "country": country, "years": years, "symbol": symbol}
+            with live.lease() as index:
+                if view == "timeline":
+                    by = "country" if group_by == "country" else "year"
+                    timeline = api.timeline(index, q, by=by, country=country, years=years, symbol=symbol)
+                    context["timeline"] = html.timeline_chart(timeline)
+                    context["timeline_json"] = timeline
+                else:
+                    [result] = index.answer([api.search_request(q, group_by=group_by or None, **options)])
+                    context["result"] = result
+            query = {key: value for key, value in form.items() if value and key != "view"}
+            context["json_url"] = "/api/search?" + urlencode(_api_query(query))
+            context["csv_url"] = "/api/search.csv?" + urlencode(_api_query(query))
+        return templates.TemplateResponse(request, "index.html", context)
+
+    @app.get("/passage/{passage_id:path}", response_class=HTMLResponse, include_in_schema=False)
+    def passage_page(request: Request, passage_id: str, context: Annotated[int, Query()] = 2) -> Response:
+        with live.lease() as index:
+            shown = index.show(passage_id, min(context, 20))
+        return templates.TemplateResponse(
+            request,
+            "passage.html",
+            {"shown": shown, "context": context, "form": _form(), "status": _page_status(live)},
+        )
+
+    @app.get("/similar/{passage_id:path}", response_class=HTMLResponse, include_in_schema=False)
+    def similar_page(request: Request, passage_id: str, k: K = config.DEFAULT_TOP_K) -> Response:
+        with live.lease() as index:
+            like = index.more_like(passage_id, k)
+        return templates.TemplateResponse(
+            request, "similar.html", {"like": like, "form": _form(), "status": _page_status(live)}
+        )
+
+    return app
+
+
+def _search_options(values: dict[str, Any], typed: bool = True) -> dict[str, Any]:
+    """The core's search options from the route's parameters (or a POST body's fields)."""
+    options = {name: values.get(name) for name in SEARCH_PARAMS - {"q"}}
+    options["mode"] = options["mode"] or "hybrid"
+    for flag in ("explain", "literal"):
+        options[flag] = bool(options[flag])
+    if not typed:
+        for name in ("k", "year", "per_doc"):
+            value = options[name]
+            if value is not None and (not isinstance(value, int) or isinstance(value, bool)):
+                raise QueryError(f'"{name}" must be a whole number, not {value!r}')
+    return options
+
+
+def _known(request: Request, allowed: set[str]) -> None:
+    unknown = sorted(set(request.query_params) - allowed)
+    if unknown:
+        raise QueryError(f"unknown parameter {unknown[0]!r}; this route takes {', '.join(sorted(allowed))}")
+
+
+def _status_of(exc: R2PError) -> int:
+    if isinstance(exc, PassageNotFoundError):
+        return 404
+    if isinstance(exc, QueryError):
+        return 400
+    if isinstance(exc, IndexMissingError | IndexCorruptError | ModelError):
+        return 503
+    return 400
+
+
+def _validation_message(exc: RequestValidationError) -> str:
+    first = exc.errors()[0] if exc.errors() else {}
+    where = ".".join(str(part) for part in first.get("loc", ())[1:]) or "request"
+    return f"{where}: {first.get('msg', 'invalid')}"
+
+
+def _is_api(request: Request) -> bool:
+    return request.url.path.startswith("/api/")
+
+
+def _json(obj: Any, status: int = 200) -> Response:
+    # The very bytes `--json` prints (json.dumps, not ASCII-escaped), without the newline.
+    return Response(json.dumps(obj, ensure_ascii=False), status_code=status, media_type="application/json")
+
+
+def _error(
+    status: int,
+    message: str,
+    page: bool = False,
+    templates: Jinja2Templates | None = None,
+    request: Request | None = None,
+) -> Response:
+    message = " ".join(message.split())
+    if page and templates is not None and request is not None:
+        live: LiveIndex = request.app.state.live
+        context = {"form": _form(q=request.query_params.get("q", "")), "error": message}
+        context["status"] = _page_status(live)
+        return templates.TemplateResponse(request, "index.html", context, status_code=status)
+    return _json({"error": message}, status)
+
+
+def _form(**values: Any) -> dict[str, Any]:
+    """The search form's fields, empty but for `values`."""
+    form: dict[str, Any] = {"q": "", "k": config.DEFAULT_TOP_K, "mode": "hybrid"}
+    form |= {key: "" for key in ("country", "years", "symbol", "group_by", "view")}
+    return form | values
+
+
+def _page_status(live: LiveIndex) -> dict[str, Any]:
+    status = api.status(live.index_dir)
+    status["problem"] = live.problem
+    return status
+
+
+def _page_url(form: dict[str, Any], **changes: Any) -> str:
+    values = {**form, **changes}
+    return "/?" + urlencode({key: value for key, value in values.items() if value not in ("", None)})
+
+
+def _api_query(form: dict[str, Any]) -> list[tuple[str, Any]]:
+    return [(key, value) for key, value in form.items() if key in SEARCH_PARAMS]
+
+
+CSV_COLUMNS = ("rank", "score", "citation", "passage_id", "doc_id", "title", "date", "paragraph", "page")
+
+
+def _csv(hits: list[dict[str, Any]]) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow([*CSV_COLUMNS, "symbol", "country", "text"])
+    for hit in hits:
+        meta = hit.get("meta") or {}
+        row = [hit.get(column) for column in CSV_COLUMNS]
+        # A cell starting with = + - @ is a formula to a spreadsheet: quote it as text.
+        cells = [*row, meta.get("symbol"), meta.get("country_name"), hit.get("text")]
+        writer.writerow([_cell(value) for value in cells])
+    return out.getvalue()
+
+
+def _cell(value: Any) -> str:
+    text = "" if value is None else str(value)
+    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
+
+
+def _mount_swagger(app: FastAPI) -> None:
+    """The API docs from the swagger-ui-bundle package: everything works offline."""
+    try:
+        from swagger_ui_bundle import swagger_ui_path
+    except ImportError:
+        return
+    app.mount("/api/docs/assets", StaticFiles(directory=str(swagger_ui_path)), name="swagger")
+
+    @app.get("/api/docs", response_class=HTMLResponse, include_in_schema=False)
+    def docs() -> Response:
+        return HTMLResponse((HERE / "templates" / "docs.html").read_text(encoding="utf-8"))
