@@ -4,7 +4,8 @@ import json
 from pathlib import Path
 
 from r2p_search.embedding.export import exportable
-from r2p_search.present import best_sentence, highlight, query_terms
+from r2p_search.present import best_sentence, highlight
+from r2p_search.words import query_terms
 
 
 def test_query_terms_drop_stopwords() -> None:
