@@ -240,14 +240,15 @@ def server(make_corpus: Callable, tmp_path: Path) -> Iterator[tuple[str, subproc
         process.wait()
 
 
-def test_a_real_server_answers_and_stops_cleanly_on_sigterm(
-    server: tuple[str, subprocess.Popen, Path, Path],
+@pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGINT])
+def test_a_real_server_answers_and_stops_cleanly_on_sigterm_or_ctrl_c(
+    server: tuple[str, subprocess.Popen, Path, Path], stop: signal.Signals
 ) -> None:
     base, process, _, _ = server
     status, body = fetch(base + "/api/search?q=famine&k=2")
     assert status == 200 and len(json.loads(body)["results"]) == 2
     assert fetch(base + "/api/show/nope:1")[0] == 404
-    process.send_signal(signal.SIGTERM)
+    process.send_signal(stop)
     started = time.monotonic()
     out, err = process.communicate(timeout=10)
     assert time.monotonic() - started < 10
