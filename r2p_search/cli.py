@@ -45,6 +45,13 @@ err = Console(stderr=True, highlight=False)
 F = TypeVar("F", bound=Callable[..., Any])
 
 
+def _print_json(obj: Any) -> None:
+    # Not through rich: it would read "[sic]" in a document as markup and ":warning:" as an emoji.
+    from .present import dumps
+
+    sys.stdout.write(dumps(obj) + "\n")
+
+
 def _fail(message: str, code: int = 1) -> None:
     # One line, whatever the message: no tracebacks or multi-line dumps for user mistakes.
     from .present import safe
@@ -179,12 +186,12 @@ def index(
     Reads .txt, .md, .pdf, .docx, .html and .htm files; every other file is named in the summary,
     with the reason it was not indexed.
     """
-    from .present import dumps, render_report
+    from .present import render_report
 
     corpus_dir, index_dir = _paths(corpus, index)
     report = _build(corpus_dir, index_dir, model, full, ocr)
     if as_json:
-        out.print(dumps(report.to_json()), soft_wrap=True)
+        _print_json(report.to_json())
     else:
         render_report(out, report)
 
@@ -305,7 +312,7 @@ def search(
     alone ("A/66/874", "A/66/874 para 11", "A/66/PV.11, p. 7") lists its paragraphs. What was
     understood is printed first; --literal turns this off. Builds the index first if there is none.
     """
-    from .present import dumps, render_search
+    from .present import render_search
     from .query import scope_from_options
 
     if (query is None) == (queries is None):
@@ -330,7 +337,7 @@ def search(
         results = idx.answer(requests)
     for result in results:
         if as_json:
-            out.print(dumps(result.to_json()), soft_wrap=True)
+            _print_json(result.to_json())
         else:
             render_search(out, result, explain=explain, title=len(results) > 1)
 
@@ -360,7 +367,7 @@ def timeline(
     Every passage is scored (not only the top few); bars show the share of that year's documents
     with at least one passage at or above --threshold, with the best passage of the year.
     """
-    from .present import dumps, render_timeline
+    from .present import render_timeline
     from .query import scope_from_options
     from .timeline import timeline as build_timeline
 
@@ -368,7 +375,7 @@ def timeline(
     with _open_index(corpus, index, None, preload=True) as idx:
         result = build_timeline(idx, query, by=by, scope=scope, literal=literal, threshold=threshold)
     if as_json:
-        out.print(dumps(result.to_json()), soft_wrap=True)
+        _print_json(result.to_json())
     else:
         render_timeline(out, result)
 
@@ -387,12 +394,12 @@ def similar(
     as_json: JsonOpt = False,
 ) -> None:
     """Passages most similar in meaning to PASSAGE_ID (the passage itself left out)."""
-    from .present import dumps, render_hits
+    from .present import render_hits
 
     with _open_index(corpus, index) as idx:
         result = idx.more_like(passage_id, k, per_doc=per_doc)
     if as_json:
-        out.print(dumps(result.to_json()), soft_wrap=True)
+        _print_json(result.to_json())
     else:
         render_hits(out, result.text, result.hits)
 
@@ -412,7 +419,7 @@ def show(
     as_json: JsonOpt = False,
 ) -> None:
     """Print one passage, with its citation and optionally its neighbours."""
-    from .present import dumps, render_context
+    from .present import render_context
 
     with _open_index(corpus, index) as idx:
         shown = idx.show(passage_id, context)
@@ -425,7 +432,7 @@ def show(
             )
         )
     if as_json:
-        out.print(dumps(shown.to_json()), soft_wrap=True)
+        _print_json(shown.to_json())
     else:
         render_context(out, shown.passages, shown.target.passage_id)
 
@@ -435,12 +442,12 @@ def show(
 def status(corpus: CorpusOpt = None, index: IndexOpt = None, as_json: JsonOpt = False) -> None:
     """Corpus and index side by side: counts, model, and files new, changed or removed since."""
     from .indexer import corpus_status
-    from .present import dumps, render_status
+    from .present import render_status
 
     corpus_dir, index_dir = _paths(corpus, index)
     result = corpus_status(corpus_dir, index_dir)
     if as_json:
-        out.print(dumps(result.to_json()), soft_wrap=True)
+        _print_json(result.to_json())
     else:
         render_status(out, result)
 
@@ -453,13 +460,13 @@ def verify(index: IndexOpt = None, as_json: JsonOpt = False) -> None:
     Reads every byte (searches only check what changed since the build). Exit 0 when the index
     is sound, 1 when something is wrong, with what to do.
     """
-    from .present import dumps, render_checks
+    from .present import render_checks
     from .store import verify_index
 
     _, index_dir = _paths(None, index)
     result = verify_index(index_dir)
     if as_json:
-        out.print(dumps(result.to_json()), soft_wrap=True)
+        _print_json(result.to_json())
     else:
         render_checks(out, result.checks)
     if not result.ok:
@@ -543,7 +550,7 @@ def eval_(
     Lists the queries with no relevant passage in the top 10. The file format is in the README.
     """
     from .evaluate import Evaluation, evaluate, load_queries
-    from .present import dumps, render_eval
+    from .present import render_eval
 
     queries = load_queries(queries_file)
     modes = mode or list(Mode)
@@ -554,7 +561,7 @@ def eval_(
             for m in modes
         ]
     if as_json:
-        out.print(dumps(Evaluation(len(queries), summaries).to_json()), soft_wrap=True)
+        _print_json(Evaluation(len(queries), summaries).to_json())
     else:
         render_eval(out, summaries)
     first = summaries[0]

@@ -69,9 +69,10 @@ class LiveIndex:
             self._watcher.join(timeout=5)
         with self._lock:
             build, self._current = self._current, None
+            idle = build is not None and build.leases == 0
             if build is not None:
                 build.retired = True
-        if build is not None and build.leases == 0:
+        if build is not None and idle:
             build.index.close()
 
     def __enter__(self) -> LiveIndex:
@@ -126,7 +127,9 @@ class LiveIndex:
                 index.close()
                 raise
         except R2PError as exc:
-            # A build half seen, or a damaged one: keep serving what works, say why once.
+            # A damaged build, or a model that will not load: keep serving what works, say why
+            # once, and do not try this manifest again (the next commit replaces the file).
+            self._seen = seen
             if str(exc) != self.problem:
                 self._notify(f"index not (re)loaded: {exc}")
             self.problem = str(exc)
@@ -135,22 +138,28 @@ class LiveIndex:
         self.problem = None
         close_old = False
         with self._lock:
+            if self._stop.is_set():  # closed while this build was loading: it is not served
+                index.close()
+                return False
             old, self._current = self._current, _Build(index, index.store.manifest.generation)
             if old is not None:
                 old.retired = True
                 close_old = old.leases == 0
-        if old is not None:
-            self._notify(f"serving the new build {self._current.generation}")
-            if close_old:
-                old.index.close()
+        self._notify(f"serving {'the new build ' if old else ''}{self._current.generation}")
+        if old is not None and close_old:
+            old.index.close()
         return True
 
     def _watch(self) -> None:
+        said = ""
         while not self._stop.wait(self.check_every):
             try:
                 self.refresh()
             except Exception as exc:  # the watcher must outlive any one bad look at the folder
-                self._notify(f"index watcher: {type(exc).__name__}: {exc}")
+                message = f"index watcher: {type(exc).__name__}: {exc}"
+                if message != said:
+                    self._notify(message)
+                said = message
 
 
 def _open(index_dir: Path) -> Index:

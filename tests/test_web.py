@@ -30,7 +30,8 @@ XSS = {
     "evil/script.txt": "Our delegation insists: <script>alert(1)</script> is words about famine.\n",
     "evil/img.md": "# <img src=x onerror=alert(1)>\n\nOn famine, <img src=x onerror=alert(1)> inside.\n",
 }
-CORPUS = {**SPEECH, **XSS, "SYR_66_2011.txt": SPEECH["alpha.txt"]}
+MARKUP = {"sic.txt": "The delegate wrote [sic] and [bold]:warning:[/bold] beside the famine figures.\n"}
+CORPUS = {**SPEECH, **XSS, **MARKUP, "SYR_66_2011.txt": SPEECH["alpha.txt"]}
 CLI = [sys.executable, "-m", "r2p_search"]
 
 
@@ -72,7 +73,11 @@ def test_api_answers_what_the_cli_prints(served: tuple[TestClient, Path, Path]) 
     timeline = client.get("/api/timeline", params={"q": "famine", "by": "country"}).json()
     assert timeline == cli_json("timeline", "famine", "--by", "country", *where)
     status = client.get("/api/status").json()
-    assert status["built"] and status["documents"] == 6 and status["serving"].startswith("gen-")
+    assert status["built"] and status["documents"] == 7 and status["serving"].startswith("gen-")
+    # Square brackets and colons in a document are text, in the API and on the command line.
+    sic = client.get("/api/search", params={"q": "delegate wrote famine figures", "k": 1}).json()
+    assert sic == cli_json("search", "delegate wrote famine figures", "-k", "1", *where)
+    assert "[sic] and [bold]:warning:[/bold]" in sic["results"][0]["text"]
     assert "corpus" not in status  # the index side only: the server needs no corpus
 
 
@@ -116,6 +121,21 @@ def test_post_bodies_are_checked_and_limited(served: tuple[TestClient, Path, Pat
     for body, message in bad:
         got = client.post("/api/search", json=body)
         assert got.status_code == 400 and message in got.json()["error"], got.text
+    typed = [
+        ({"queries": ["famine"], "country": 5}, '"country" must be a string or a list of strings'),
+        ({"queries": ["famine"], "years": 2011}, '"years" must be a string'),
+        ({"queries": ["famine"], "explain": "false"}, '"explain" must be true or false'),
+    ]
+    for body, message in typed:
+        got = client.post("/api/search", json=body)
+        assert got.status_code == 400 and message in got.json()["error"], got.text
+
+    def chunks() -> Iterator[bytes]:  # no Content-Length: the body arrives in pieces
+        for _ in range(MAX_BODY // 1024 + 2):
+            yield b" " * 1024
+
+    chunked = client.post("/api/search", content=chunks(), headers={"content-type": "application/json"})
+    assert chunked.status_code == 413 and "over" in chunked.json()["error"]
     not_json = client.post("/api/search", content=b"{not json", headers={"content-type": "application/json"})
     assert not_json.status_code == 400 and "error" in not_json.json()
     huge = client.post(
@@ -124,6 +144,16 @@ def test_post_bodies_are_checked_and_limited(served: tuple[TestClient, Path, Pat
     assert huge.status_code == 413 and "over" in huge.json()["error"]
     long_url = client.get("/api/search", params={"q": "x" * 9000})
     assert long_url.status_code == 414
+
+
+def test_a_damaged_manifest_is_503_on_the_page_too(served: tuple[TestClient, Path, Path]) -> None:
+    client, _, index_dir = served
+    (index_dir / "manifest.json").write_text("{ damaged")
+    page = client.get("/")
+    assert page.status_code == 200 and "damaged" in page.text  # the page says so, and still renders
+    assert client.get("/api/status").status_code == 503
+    # The build already loaded keeps answering: damage on disk is never served.
+    assert client.get("/api/search", params={"q": "famine"}).status_code == 200
 
 
 def test_no_index_is_503_and_status_still_answers(tmp_path: Path) -> None:
@@ -147,6 +177,7 @@ def test_page_renders_results_on_the_server_with_marks_links_and_downloads(
     assert "<script>" not in html.replace('<script src="/static/app.js" defer></script>', "")
     csv = client.get("/api/search.csv", params={"q": "famine", "k": 3})
     assert csv.status_code == 200 and csv.text.splitlines()[0].startswith("rank,score,citation")
+    assert csv.text.splitlines()[1].startswith("1,0.")  # numbers stay numbers
     assert len(csv.text.strip().splitlines()) >= 2
     timeline = client.get("/", params={"q": "famine", "view": "timeline"})
     assert timeline.status_code == 200 and "<svg" in timeline.text

@@ -96,6 +96,7 @@ def create_app(live: LiveIndex) -> FastAPI:
     templates.env.globals["passage_url"] = lambda kind, pid: f"/{kind}/{quote(pid, safe='/:')}"
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
     _mount_swagger(app)
+    app.add_middleware(_BodyLimit, limit=MAX_BODY)  # inside `guard`, which adds the headers
 
     @app.middleware("http")
     async def guard(request: Request, call_next: Callable[[Request], Any]) -> Response:
@@ -105,10 +106,7 @@ def create_app(live: LiveIndex) -> FastAPI:
             response = _error(413, f"request body over {MAX_BODY} bytes")
         else:
             response = await call_next(request)
-        docs = request.url.path.startswith("/api/docs")
-        response.headers["Content-Security-Policy"] = DOCS_CSP if docs else CSP
-        response.headers["X-Content-Type-Options"] = "nosniff"
-        response.headers["Referrer-Policy"] = "no-referrer"
+        _secure(response, request)
         return response
 
     @app.exception_handler(R2PError)
@@ -132,7 +130,10 @@ def create_app(live: LiveIndex) -> FastAPI:
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> Response:
-        return _error(500, f"internal error ({type(exc).__name__}); the server log may say more")
+        # Raised past the middleware above: the headers it adds are added here.
+        response = _error(500, f"internal error ({type(exc).__name__}); the server log may say more")
+        _secure(response, request)
+        return response
 
     # ---- API ---------------------------------------------------------------------------------
 
@@ -153,9 +154,9 @@ def create_app(live: LiveIndex) -> FastAPI:
         literal: Flag = False,
     ) -> Response:
         _known(request, SEARCH_PARAMS)
-        options = _search_options(locals())
+        asked = api.search_request(q or "", **_search_options(locals()))  # a bad one is 400, index or not
         with live.lease() as index:
-            return _json(api.search(index, q or "", **options))
+            return _json(index.answer([asked])[0].to_json())
 
     @app.post("/api/search", tags=["api"], summary='Many questions: {"results": [one search object each]}')
     def api_search_many(
@@ -176,8 +177,9 @@ def create_app(live: LiveIndex) -> FastAPI:
         if unknown:
             raise QueryError(f"unknown field {sorted(unknown)[0]!r} in the body")
         options = _search_options({**body, "k": body.get("k", config.DEFAULT_TOP_K)}, typed=False)
+        asked = [api.search_request(q, **options) for q in queries]
         with live.lease() as index:
-            return _json(api.search_many(index, queries, **options))
+            return _json({"results": [result.to_json() for result in index.answer(asked)]})
 
     @app.get("/api/similar/{passage_id:path}", tags=["api"], summary="More like this: `similar --json`")
     def api_similar(
@@ -249,9 +251,9 @@ def create_app(live: LiveIndex) -> FastAPI:
         literal: Flag = False,
     ) -> Response:
         _known(request, SEARCH_PARAMS)
-        options = _search_options(locals())
+        asked = api.search_request(q or "", **_search_options(locals()))
         with live.lease() as index:
-            found = api.search(index, q or "", **options)
+            found = index.answer([asked])[0].to_json()
         return Response(
             _csv(found["results"]),
             media_type="text/csv; charset=utf-8",
@@ -283,6 +285,10 @@ def create_app(live: LiveIndex) -> FastAPI:
                     timeline = api.timeline(index, q, by=by, country=country, years=years, symbol=symbol)
                     context["timeline"] = html.timeline_chart(timeline)
                     context["timeline_json"] = timeline
+                    filters = {"q": q, "by": by, "country": country, "years": years, "symbol": symbol}
+                    context["timeline_url"] = "/api/timeline?" + urlencode(
+                        {key: value for key, value in filters.items() if value}
+                    )
                 else:
                     [result] = index.answer([api.search_request(q, group_by=group_by or None, **options)])
                     context["result"] = result
@@ -312,18 +318,80 @@ def create_app(live: LiveIndex) -> FastAPI:
     return app
 
 
+class _BodyLimit:
+    """Refuses a body over `limit` bytes with 413, also one sent in chunks with no declared length."""
+
+    def __init__(self, app: Any, limit: int) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http" or scope["method"] in ("GET", "HEAD", "OPTIONS"):
+            await self.app(scope, receive, send)
+            return
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > self.limit:
+                await _error(413, f"request body over {self.limit} bytes")(scope, receive, send)
+                return
+            chunks.append(chunk)
+            if not message.get("more_body"):
+                break
+        body = b"".join(chunks)
+        replayed = False
+
+        async def replay() -> dict[str, Any]:
+            nonlocal replayed
+            if replayed:
+                return await receive()
+            replayed = True
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        await self.app(scope, replay, send)
+
+
+def _secure(response: Response, request: Request) -> None:
+    docs = request.url.path.startswith("/api/docs")
+    response.headers["Content-Security-Policy"] = DOCS_CSP if docs else CSP
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Referrer-Policy"] = "no-referrer"
+
+
 def _search_options(values: dict[str, Any], typed: bool = True) -> dict[str, Any]:
     """The core's search options from the route's parameters (or a POST body's fields)."""
     options = {name: values.get(name) for name in SEARCH_PARAMS - {"q"}}
+    if not typed:  # a JSON body: each field must have its own type, as query strings get checked
+        for names, check, kind in _BODY_TYPES:
+            for name in names:
+                value = options[name]
+                if value is not None and not check(value):
+                    raise QueryError(f'"{name}" must be {kind}, not {json.dumps(value)}')
     options["mode"] = options["mode"] or "hybrid"
     for flag in ("explain", "literal"):
         options[flag] = bool(options[flag])
-    if not typed:
-        for name in ("k", "year", "per_doc"):
-            value = options[name]
-            if value is not None and (not isinstance(value, int) or isinstance(value, bool)):
-                raise QueryError(f'"{name}" must be a whole number, not {value!r}')
     return options
+
+
+def _whole(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _texts(value: Any) -> bool:
+    return isinstance(value, str) or (isinstance(value, list) and all(isinstance(v, str) for v in value))
+
+
+_BODY_TYPES: list[tuple[tuple[str, ...], Callable[[Any], bool], str]] = [
+    (("k", "year", "per_doc"), _whole, "a whole number"),
+    (("explain", "literal"), lambda v: isinstance(v, bool), "true or false"),
+    (("mode", "years", "group_by"), lambda v: isinstance(v, str), "a string"),
+    (("country", "doc", "symbol"), _texts, "a string or a list of strings"),
+]
 
 
 def _known(request: Request, allowed: set[str]) -> None:
@@ -367,7 +435,10 @@ def _error(
     message = " ".join(message.split())
     if page and templates is not None and request is not None:
         live: LiveIndex = request.app.state.live
-        context = {"form": _form(q=request.query_params.get("q", "")), "error": message}
+        fields = {
+            key: request.query_params.get(key, "") for key in ("q", "country", "years", "symbol", "view")
+        }
+        context = {"form": _form(**fields), "error": message}
         context["status"] = _page_status(live)
         return templates.TemplateResponse(request, "index.html", context, status_code=status)
     return _json({"error": message}, status)
@@ -381,7 +452,11 @@ def _form(**values: Any) -> dict[str, Any]:
 
 
 def _page_status(live: LiveIndex) -> dict[str, Any]:
-    status = api.status(live.index_dir)
+    """What the page's footer says of the index; a damaged manifest is said, not raised again."""
+    try:
+        status = api.status(live.index_dir)
+    except R2PError as exc:
+        return {"built": False, "problem": str(exc)}
     status["problem"] = live.problem
     return status
 
@@ -406,14 +481,16 @@ def _csv(hits: list[dict[str, Any]]) -> str:
         meta = hit.get("meta") or {}
         row = [hit.get(column) for column in CSV_COLUMNS]
         # A cell starting with = + - @ is a formula to a spreadsheet: quote it as text.
-        cells = [*row, meta.get("symbol"), meta.get("country_name"), hit.get("text")]
-        writer.writerow([_cell(value) for value in cells])
+        texts = [_cell(value) for value in (meta.get("symbol"), meta.get("country_name"), hit.get("text"))]
+        writer.writerow(
+            [*("" if value is None else value for value in row[:2]), *map(_cell, row[2:]), *texts]
+        )
     return out.getvalue()
 
 
 def _cell(value: Any) -> str:
     text = "" if value is None else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
 def _mount_swagger(app: FastAPI) -> None:

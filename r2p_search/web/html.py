@@ -73,7 +73,7 @@ def timeline_chart(timeline: dict[str, Any]) -> Markup:
                 Markup('<text class="tick" x="%.1f" y="%d">%s</text>')
                 % (x + step / 2, HEIGHT - 10, bucket["label"])
             )
-    axis = Markup('<text class="tick" x="0" y="12">%s</text>') % f"{top:.0%}"
+    axis = Markup('<text class="tick start" x="0" y="12">%s</text>') % f"{top:.0%}"
     return (
         Markup('<svg class="chart" viewBox="0 0 %d %d" role="img" aria-label="Share of documents per year">')
         % (WIDTH, HEIGHT)
@@ -90,13 +90,15 @@ def _country_bars(buckets: list[dict[str, Any]], top: float) -> Markup:
     for i, bucket in enumerate(buckets):
         width = (WIDTH - 200) * bucket["share"] / top
         y = i * row
-        parts.append(Markup('<text class="tick" x="0" y="%d">%s</text>') % (y + 15, bucket["label"][:24]))
+        parts.append(
+            Markup('<text class="tick start" x="0" y="%d">%s</text>') % (y + 15, bucket["label"][:24])
+        )
         parts.append(
             Markup('<rect class="bar" x="190" y="%d" width="%.1f" height="%d"><title>%s</title></rect>')
             % (y + 4, width, row - 8, f"{bucket['matching_documents']} of {bucket['documents']} documents")
         )
         parts.append(
-            Markup('<text class="tick" x="%.1f" y="%d">%s</text>')
+            Markup('<text class="tick start" x="%.1f" y="%d">%s</text>')
             % (196 + width, y + 15, f"{bucket['share']:.0%}")
         )
     return (
