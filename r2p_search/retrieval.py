@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from .fusion import Candidate, Fusion
+from .store import READERS
 from .words import STOPWORDS
 
 if TYPE_CHECKING:
@@ -115,7 +116,7 @@ class Retriever:
             if self._worker is None:
                 from concurrent.futures import ThreadPoolExecutor  # only questions that use BM25 pay for it
 
-                self._worker = ThreadPoolExecutor(1, thread_name_prefix="r2p-lexical")
+                self._worker = ThreadPoolExecutor(READERS, thread_name_prefix="r2p-lexical")
         return self._worker.submit(self.lexical, plan.text, self.pool_size(k), plan.scope, plan.favoured())
 
     def dense(self, vector: np.ndarray, n: int, scope: Scope | None = None) -> Ranking:

@@ -22,6 +22,7 @@ import fcntl
 import hashlib
 import json
 import os
+import queue
 import shutil
 import signal
 import sqlite3
@@ -46,6 +47,8 @@ MANIFEST = "manifest.json"
 PASSAGES_DB = "passages.sqlite"
 VECTORS = "vectors.faiss"
 LOCK = ".lock"
+READERS = min(os.cpu_count() or 1, 4)
+"""SQLite connections for BM25 per opened store: questions from as many threads run side by side."""
 MODELS = "models"
 
 _SCHEMA = """
@@ -214,11 +217,34 @@ def passage_id_for(doc_id: str, n: int) -> str:
 class Store:
     """A read-only view of one committed generation."""
 
-    def __init__(self, index_dir: Path, manifest: Manifest, db: sqlite3.Connection, vectors: Any):
+    def __init__(
+        self,
+        index_dir: Path,
+        manifest: Manifest,
+        db: sqlite3.Connection,
+        vectors: Any,
+        readers: Sequence[sqlite3.Connection] = (),
+    ):
         self.index_dir = index_dir
         self.manifest = manifest
         self.db = db
         self.vectors: faiss.Index = vectors
+        # BM25 is the costly part of a question over many years. A server asks from many threads,
+        # and one connection would run their BM25 one at a time: each reader is a connection of
+        # its own, opened with the store (a later one could find the generation already removed
+        # by the next build, while this one is still being served).
+        self._readers: queue.Queue[sqlite3.Connection] = queue.Queue()
+        for reader in readers or (db,):
+            self._readers.put(reader)
+        self._all_readers = [*readers]
+
+    @contextlib.contextmanager
+    def _reader(self) -> Iterator[sqlite3.Connection]:
+        reader = self._readers.get()
+        try:
+            yield reader
+        finally:
+            self._readers.put(reader)
 
     def nearest(self, query: np.ndarray, n: int, rows: np.ndarray | None = None) -> list[tuple[int, float]]:
         """The n rows of highest inner product with `query`, best first: an exhaustive scan.
@@ -321,7 +347,11 @@ class Store:
                 f"index vectors have dimension {vectors.d}, the manifest says "
                 f"{manifest.model.dimension}; {REBUILD_HINT}"
             )
-        return cls(index_dir, manifest, db, vectors)
+        readers = [db] + [
+            sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, check_same_thread=False)
+            for _ in range(READERS - 1)
+        ]
+        return cls(index_dir, manifest, db, vectors, readers)
 
     def __enter__(self) -> Store:
         return self
@@ -330,7 +360,8 @@ class Store:
         self.close()
 
     def close(self) -> None:
-        self.db.close()
+        for reader in {id(r): r for r in (self.db, *self._all_readers)}.values():
+            reader.close()
 
     def passages_at(self, rows: Sequence[int]) -> list[StoredPassage]:
         if not rows:
@@ -436,13 +467,14 @@ class Store:
         try:
             # Matches first, then the scope: given "rowid IN (...)" beside MATCH, SQLite probes the
             # full-text index once per row in scope, far slower for a year of a large index.
-            cur = self.db.execute(
-                f"WITH hits AS MATERIALIZED (SELECT rowid AS row, -bm25(passages_fts, {weights}) AS score "
-                f"FROM passages_fts WHERE passages_fts MATCH ?) "
-                f"SELECT row, score FROM ({best}) ORDER BY score DESC, row",
-                (match, *params),
-            )
-            return [(int(r), float(score)) for r, score in cur]
+            with self._reader() as reader:
+                cur = reader.execute(
+                    "WITH hits AS MATERIALIZED (SELECT rowid AS row, "
+                    f"-bm25(passages_fts, {weights}) AS score FROM passages_fts WHERE passages_fts MATCH ?) "
+                    f"SELECT row, score FROM ({best}) ORDER BY score DESC, row",
+                    (match, *params),
+                )
+                return [(int(r), float(score)) for r, score in cur]
         except sqlite3.DatabaseError as exc:
             if "fts5" in str(exc) and "syntax" in str(exc):
                 return []
@@ -452,7 +484,8 @@ class Store:
         """How many passages an FTS5 MATCH expression finds."""
         try:
             sql = "SELECT count(*) FROM passages_fts WHERE passages_fts MATCH ?"
-            return int(self.db.execute(sql, (match,)).fetchone()[0])
+            with self._reader() as reader:
+                return int(reader.execute(sql, (match,)).fetchone()[0])
         except sqlite3.DatabaseError as exc:
             if "fts5" in str(exc) and "syntax" in str(exc):
                 return 0
