@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote, urlencode
 
-from fastapi import Body, FastAPI, Query, Request
+from fastapi import Body, Depends, FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, Response
 from fastapi.staticfiles import StaticFiles
@@ -34,6 +34,7 @@ from ..errors import (
     R2PError,
 )
 from ..live import LiveIndex
+from ..request import SearchRequest
 from . import html
 
 HERE = Path(__file__).resolve().parent
@@ -66,6 +67,29 @@ Docs = Annotated[list[str] | None, Query(description="Only these documents, by i
 Symbols = Annotated[list[str] | None, Query(description="Only the documents with these UN symbols.")]
 PerDoc = Annotated[int | None, Query(description="At most this many passages from one document.")]
 GroupBy = Annotated[str | None, Query(description="country: the best passage of each country.")]
+
+
+def search_request(
+    request: Request,
+    q: Q = None,
+    k: K = config.DEFAULT_TOP_K,
+    mode: Mode = "hybrid",
+    country: Countries = None,
+    year: Year = None,
+    years: Years = None,
+    doc: Docs = None,
+    symbol: Symbols = None,
+    per_doc: PerDoc = None,
+    group_by: GroupBy = None,
+    explain: Flag = False,
+    literal: Flag = False,
+) -> SearchRequest:
+    """The search a GET asks for, checked before any index is leased: a bad one is 400, index or not."""
+    _known(request, SEARCH_PARAMS)
+    return api.search_request(q or "", **_search_options(locals()))
+
+
+Asked = Annotated[SearchRequest, Depends(search_request)]
 
 
 def create_app(live: LiveIndex) -> FastAPI:
@@ -138,23 +162,7 @@ def create_app(live: LiveIndex) -> FastAPI:
     # ---- API ---------------------------------------------------------------------------------
 
     @app.get("/api/search", tags=["api"], summary="Search: what `search --json` prints")
-    def api_search(
-        request: Request,
-        q: Q = None,
-        k: K = config.DEFAULT_TOP_K,
-        mode: Mode = "hybrid",
-        country: Countries = None,
-        year: Year = None,
-        years: Years = None,
-        doc: Docs = None,
-        symbol: Symbols = None,
-        per_doc: PerDoc = None,
-        group_by: GroupBy = None,
-        explain: Flag = False,
-        literal: Flag = False,
-    ) -> Response:
-        _known(request, SEARCH_PARAMS)
-        asked = api.search_request(q or "", **_search_options(locals()))  # a bad one is 400, index or not
+    def api_search(asked: Asked) -> Response:
         with live.lease() as index:
             return _json(index.answer([asked])[0].to_json())
 
@@ -235,23 +243,7 @@ def create_app(live: LiveIndex) -> FastAPI:
         return _json(status)
 
     @app.get("/api/search.csv", tags=["api"], summary="Search results as CSV (the page's download)")
-    def api_search_csv(
-        request: Request,
-        q: Q = None,
-        k: K = config.DEFAULT_TOP_K,
-        mode: Mode = "hybrid",
-        country: Countries = None,
-        year: Year = None,
-        years: Years = None,
-        doc: Docs = None,
-        symbol: Symbols = None,
-        per_doc: PerDoc = None,
-        group_by: GroupBy = None,
-        explain: Flag = False,
-        literal: Flag = False,
-    ) -> Response:
-        _known(request, SEARCH_PARAMS)
-        asked = api.search_request(q or "", **_search_options(locals()))
+    def api_search_csv(asked: Asked) -> Response:
         with live.lease() as index:
             found = index.answer([asked])[0].to_json()
         return Response(
