@@ -39,13 +39,14 @@ def search_request(
     years: str | None = None,
     doc: Names = None,
     symbol: Names = None,
+    organ: Names = None,
     per_doc: int | None = None,
     group_by: str | None = None,
     explain: bool = False,
     literal: bool = False,
 ) -> SearchRequest:
     """The request the CLI's `search` options of these names make."""
-    scope = scope_from_options(_many(country), year, years or None, _many(doc), _many(symbol))
+    scope = scope_from_options(_many(country), year, years or None, _many(doc), _many(symbol), _many(organ))
     return SearchRequest(
         query=query,
         k=k,
@@ -91,12 +92,13 @@ def timeline(
     year: int | None = None,
     years: str | None = None,
     symbol: Names = None,
+    organ: Names = None,
     literal: bool = False,
 ) -> dict[str, Any]:
     """What `timeline QUERY --json` prints."""
     from .timeline import timeline as build
 
-    scope = scope_from_options(_many(country), year, years or None, None, _many(symbol))
+    scope = scope_from_options(_many(country), year, years or None, None, _many(symbol), _many(organ))
     return build(index, query, by=by, scope=scope, literal=literal, threshold=threshold).to_json()
 
 

@@ -262,6 +262,15 @@ SymbolOpt = Annotated[
         "parts each find it. Repeatable.",
     ),
 ]
+OrganOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--organ",
+        help="Only documents of this UN organ, as their symbol names it: General Assembly (GA), Security "
+        "Council (SC), Economic and Social Council (ECOSOC), Human Rights Council (HRC), Secretariat "
+        "(SG); General Debate speeches count as General Assembly. Repeatable.",
+    ),
+]
 LiteralOpt = Annotated[
     bool,
     typer.Option(
@@ -298,6 +307,7 @@ def search(
     years: YearsOpt = None,
     doc: DocOpt = None,
     symbol: SymbolOpt = None,
+    organ: OrganOpt = None,
     literal: LiteralOpt = False,
     group_by: Annotated[
         GroupBy | None,
@@ -318,7 +328,7 @@ def search(
     if (query is None) == (queries is None):
         raise typer.BadParameter("give either a QUERY or --queries FILE")
     check_k(k)
-    scope = scope_from_options(country, year, years, doc, symbol)
+    scope = scope_from_options(country, year, years, doc, symbol, organ)
     batch = _read_queries(queries) if queries is not None else [query or ""]
     requests = [
         SearchRequest(
@@ -357,6 +367,7 @@ def timeline(
     year: YearOpt = None,
     years: YearsOpt = None,
     symbol: SymbolOpt = None,
+    organ: OrganOpt = None,
     literal: LiteralOpt = False,
     corpus: CorpusOpt = None,
     index: IndexOpt = None,
@@ -371,7 +382,7 @@ def timeline(
     from .query import scope_from_options
     from .timeline import timeline as build_timeline
 
-    scope = scope_from_options(country, year, years, None, symbol)
+    scope = scope_from_options(country, year, years, None, symbol, organ)
     with _open_index(corpus, index, None, preload=True) as idx:
         result = build_timeline(idx, query, by=by, scope=scope, literal=literal, threshold=threshold)
     if as_json:

@@ -87,6 +87,14 @@ Symbol = Annotated[
     str | list[str] | None,
     Field(description="Only the document(s) with this UN symbol, such as A/66/874."),
 ]
+Organ = Annotated[
+    str | list[str] | None,
+    Field(
+        description="Only documents of this UN organ, as their symbol names it: General Assembly (GA), "
+        "Security Council (SC), Economic and Social Council (ECOSOC), Human Rights Council (HRC), "
+        "Secretariat (SG); General Debate speeches count as General Assembly."
+    ),
+]
 Doc = Annotated[
     str | list[str] | None,
     Field(description="Only this document: its id (2011/SYR_66_2011) or file name."),
@@ -159,6 +167,7 @@ def build_server(live: LiveIndex) -> MCPServer[None]:
         year: Year = None,
         years: Years = None,
         symbol: Symbol = None,
+        organ: Organ = None,
         doc: Doc = None,
         per_doc: PerDoc = None,
         group_by: GroupBy = None,
@@ -188,6 +197,7 @@ def build_server(live: LiveIndex) -> MCPServer[None]:
             year=year,
             years=years,
             symbol=symbol,
+            organ=organ,
             doc=doc,
             per_doc=per_doc,
             group_by=group_by,
@@ -229,6 +239,7 @@ def build_server(live: LiveIndex) -> MCPServer[None]:
         year: Year = None,
         years: Years = None,
         symbol: Symbol = None,
+        organ: Organ = None,
         literal: LiteralQuery = False,
     ) -> dict[str, Any]:
         """How strongly a topic is present in each year (or country), over every passage.
@@ -247,6 +258,7 @@ def build_server(live: LiveIndex) -> MCPServer[None]:
             year=year,
             years=years,
             symbol=symbol,
+            organ=organ,
             literal=literal,
         )
 

@@ -13,7 +13,15 @@ import re
 from dataclasses import dataclass, field
 
 from .countries import mentions, names, resolve
-from .documents.un import JOINT_SYMBOL_ANY_CASE, ORDINAL_WORDS, has_words, session_number, symbol_keys
+from .documents.un import (
+    JOINT_SYMBOL_ANY_CASE,
+    ORDINAL_WORDS,
+    ORGANS,
+    has_words,
+    organ_named,
+    session_number,
+    symbol_keys,
+)
 from .errors import QueryError
 
 FIRST_SESSION_YEAR = 1945  # the 1st session of the General Assembly opened in 1946: year = 1945 + n
@@ -39,9 +47,11 @@ class Scope:
     year_to: int | None = None
     docs: tuple[str, ...] = ()
     symbols: tuple[str, ...] = ()  # document symbols, normalised (documents.un.symbol_keys)
+    organs: tuple[str, ...] = ()  # UN organs by name (documents.un.ORGANS)
 
     def __bool__(self) -> bool:
-        return bool(self.countries or self.year_from or self.year_to or self.docs or self.symbols)
+        fields = (self.countries, self.year_from, self.year_to, self.docs, self.symbols, self.organs)
+        return any(fields)
 
     def years_text(self) -> str | None:
         if self.year_from is None and self.year_to is None:
@@ -60,6 +70,8 @@ class Scope:
             parts.append("document: " + ", ".join(self.docs))
         if self.symbols:
             parts.append("document: " + ", ".join(self.symbols))
+        if self.organs:
+            parts.append("organ: " + ", ".join(self.organs))
         return "; ".join(parts)
 
 
@@ -88,6 +100,7 @@ def scope_from_options(
     years: str | None = None,
     docs: list[str] | None = None,
     symbols: list[str] | None = None,
+    organs: list[str] | None = None,
 ) -> Scope:
     """The scope given on the command line; unknown countries and bad spans are user errors."""
     codes: list[str] = []
@@ -123,7 +136,15 @@ def scope_from_options(
                 f"{value!r} is not a UN document symbol (they look like A/66/874 or S/RES/1973 (2011))"
             )
         keys.extend(k for k in found_keys if k not in keys)
-    return Scope(tuple(codes), year_from, year_to, tuple(docs or ()), tuple(keys))
+    named: list[str] = []
+    for value in organs or []:
+        organ = organ_named(value)
+        if organ is None:
+            raise QueryError(
+                f"unknown organ {value!r}: use one of {', '.join(ORGANS)} (or GA, SC, ECOSOC, HRC, SG)"
+            )
+        named.extend([organ] if organ not in named else [])
+    return Scope(tuple(codes), year_from, year_to, tuple(docs or ()), tuple(keys), tuple(named))
 
 
 _SPANS: list[tuple[re.Pattern[str], str]] = [

@@ -129,6 +129,7 @@ class SearchResult:
                 "year_to": plan.scope.year_to,
                 "docs": list(plan.scope.docs),
                 "symbols": list(plan.scope.symbols),
+                "organs": list(plan.scope.organs),
                 "searched_text": plan.text,
             },
             "fusion": {"method": self.fusion[0], "lexical_weight": self.fusion[1]} if self.fusion else None,

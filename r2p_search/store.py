@@ -281,6 +281,16 @@ class Store:
             marks = ",".join("?" * len(scope.symbols))
             where.append(f"d.doc_id IN (SELECT doc_id FROM symbols WHERE key IN ({marks}))")
             params.extend(scope.symbols)
+        if scope.organs:
+            # The organ a document's symbol names (a joint symbol names two); a General Debate
+            # speech is a statement to the General Assembly.
+            each = []
+            for organ in scope.organs:
+                each.append("instr(coalesce(json_extract(d.meta, '$.organ'), ''), ?) > 0")
+                params.append(organ)
+                if organ == "General Assembly":
+                    each.append("json_extract(d.meta, '$.kind') = 'general-debate'")
+            where.append("(" + " OR ".join(each) + ")")
         if scope.docs:
             # A document by its id, its id's last part (a file name without suffix), or its path.
             each = "(d.doc_id = ? OR d.doc_id LIKE ? ESCAPE '\\' OR d.source = ?)"

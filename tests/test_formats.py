@@ -449,3 +449,20 @@ def test_a_symbol_with_a_page_lists_from_that_page(
         assert result.hits[0].passage_id == index.passage("A/66/PV.11, p. 3").passage_id
         with pytest.raises(QueryError, match="has no page 999"):
             index.search("A/66/PV.11, p. 999")
+
+
+def test_organ_filter_keeps_to_the_organ_a_symbol_names(
+    folder: tuple[Path, dict[str, Any]], tmp_path: Path
+) -> None:
+    root, _ = folder
+    build_index(root, tmp_path / "index", embedder=HashingEmbedder(64))
+    with Index.open(tmp_path / "index", embedder=HashingEmbedder(64)) as index:
+        council = index.search("famine civilians protection", k=20, scope=Scope(organs=("Security Council",)))
+        assert council and all("Security Council" in (h.meta.get("organ") or "") for h in council)
+        assembly = index.search(
+            "famine civilians protection", k=50, scope=Scope(organs=("General Assembly",))
+        )
+        kinds = {
+            ("debate" if h.meta.get("kind") == "general-debate" else h.meta.get("organ")) for h in assembly
+        }
+        assert "debate" in kinds and all(k == "debate" or "General Assembly" in k for k in kinds)

@@ -311,3 +311,13 @@ def test_symbol_option_takes_a_symbol_alone() -> None:
         scope_from_options(symbols=["A/66/874 para 3"])
     with pytest.raises(QueryError, match="not a UN document symbol"):
         scope_from_options(symbols=["Libya"])
+
+
+def test_organs_are_named_as_researchers_write_them() -> None:
+    assert scope_from_options(organs=["SC", "general assembly", "Security Council"]).organs == (
+        "Security Council",
+        "General Assembly",
+    )
+    assert Scope(organs=("Secretariat",)).describe() == "organ: Secretariat"
+    with pytest.raises(QueryError, match="unknown organ 'UNICEF'"):
+        scope_from_options(organs=["UNICEF"])

@@ -39,6 +39,25 @@ _ORGANS = (
     ("GA/", "General Assembly"),
     ("SC/", "Security Council"),
 )
+ORGANS = ("General Assembly", "Security Council", "Economic and Social Council", "Human Rights Council")
+ORGANS += ("Secretariat",)
+_ORGAN_ALIASES = {
+    "ga": "General Assembly",
+    "sc": "Security Council",
+    "unsc": "Security Council",
+    "ecosoc": "Economic and Social Council",
+    "hrc": "Human Rights Council",
+    "sg": "Secretariat",
+    "secretary-general": "Secretariat",
+}
+
+
+def organ_named(text: str) -> str | None:
+    """The organ a researcher means: its name or abbreviation, in any case ("SC", "security council")."""
+    wanted = " ".join(text.lower().split())
+    return next((o for o in ORGANS if o.lower() == wanted), None) or _ORGAN_ALIASES.get(wanted)
+
+
 _ANY_CASE = re.compile(SYMBOL.pattern, re.IGNORECASE)
 JOINT_SYMBOL_ANY_CASE = re.compile(JOINT_SYMBOL.pattern, re.IGNORECASE)
 

@@ -25,6 +25,7 @@ from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException
 
 from .. import __version__, api, config
+from ..documents.un import ORGANS
 from ..errors import (
     IndexCorruptError,
     IndexMissingError,
@@ -50,9 +51,9 @@ CSP = (
 # The API docs page only: Swagger UI sets styles inline.
 DOCS_CSP = CSP.replace("style-src 'self'", "style-src 'self' 'unsafe-inline'")
 
-SEARCH_PARAMS = {"q", "k", "mode", "country", "year", "years", "doc", "symbol", "per_doc", "group_by"}
-SEARCH_PARAMS |= {"explain", "literal"}
-TIMELINE_PARAMS = {"q", "by", "threshold", "country", "year", "years", "symbol", "literal"}
+SEARCH_PARAMS = {"q", "k", "mode", "country", "year", "years", "doc", "symbol", "organ", "per_doc"}
+SEARCH_PARAMS |= {"group_by", "explain", "literal"}
+TIMELINE_PARAMS = {"q", "by", "threshold", "country", "year", "years", "symbol", "organ", "literal"}
 
 Text = Annotated[str | None, Query()]
 Texts = Annotated[list[str] | None, Query()]
@@ -65,6 +66,7 @@ Year = Annotated[int | None, Query(description="Only this year.")]
 Years = Annotated[str | None, Query(description="Only these years: 2005..2015, 2011.. or ..1999.")]
 Docs = Annotated[list[str] | None, Query(description="Only these documents, by id or file name.")]
 Symbols = Annotated[list[str] | None, Query(description="Only the documents with these UN symbols.")]
+Organs = Annotated[list[str] | None, Query(description="Only documents of these UN organs (GA, SC, ...).")]
 PerDoc = Annotated[int | None, Query(description="At most this many passages from one document.")]
 GroupBy = Annotated[str | None, Query(description="country: the best passage of each country.")]
 
@@ -79,6 +81,7 @@ def search_request(
     years: Years = None,
     doc: Docs = None,
     symbol: Symbols = None,
+    organ: Organs = None,
     per_doc: PerDoc = None,
     group_by: GroupBy = None,
     explain: Flag = False,
@@ -117,6 +120,7 @@ def create_app(live: LiveIndex) -> FastAPI:
     templates = Jinja2Templates(directory=str(HERE / "templates"))
     templates.env.filters["marked"] = html.marked
     templates.env.globals["url"] = _page_url
+    templates.env.globals["organs"] = ORGANS
     templates.env.globals["passage_url"] = lambda kind, pid: f"/{kind}/{quote(pid, safe='/:')}"
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
     _mount_swagger(app)
@@ -219,6 +223,7 @@ def create_app(live: LiveIndex) -> FastAPI:
         year: Year = None,
         years: Years = None,
         symbol: Symbols = None,
+        organ: Organs = None,
         literal: Flag = False,
     ) -> Response:
         _known(request, TIMELINE_PARAMS)
@@ -232,6 +237,7 @@ def create_app(live: LiveIndex) -> FastAPI:
                 year=year,
                 years=years,
                 symbol=symbol,
+                organ=organ,
                 literal=literal,
             )
         return _json(found)
@@ -263,26 +269,28 @@ def create_app(live: LiveIndex) -> FastAPI:
         country: Text = None,
         years: Text = None,
         symbol: Text = None,
+        organ: Text = None,
         group_by: Text = None,
         view: Text = None,
     ) -> Response:
         form = _form(q=q or "", k=k, mode=mode, country=country or "", years=years or "", symbol=symbol or "")
-        form |= {"group_by": group_by or "", "view": view or ""}
+        form |= {"organ": organ or "", "group_by": group_by or "", "view": view or ""}
         context: dict[str, Any] = {"form": form, "status": _page_status(live)}
         if q and q.strip():
-            options = {"k": k, "mode": mode, "country": country, "years": years, "symbol": symbol}
+            scope = {"country": country, "years": years, "symbol": symbol, "organ": organ}
             with live.lease() as index:
                 if view == "timeline":
                     by = "country" if group_by == "country" else "year"
-                    timeline = api.timeline(index, q, by=by, country=country, years=years, symbol=symbol)
+                    timeline = api.timeline(index, q, by=by, **scope)
                     context["timeline"] = html.timeline_chart(timeline)
                     context["timeline_json"] = timeline
-                    filters = {"q": q, "by": by, "country": country, "years": years, "symbol": symbol}
+                    filters = {"q": q, "by": by, **scope}
                     context["timeline_url"] = "/api/timeline?" + urlencode(
                         {key: value for key, value in filters.items() if value}
                     )
                 else:
-                    [result] = index.answer([api.search_request(q, group_by=group_by or None, **options)])
+                    asked = api.search_request(q, k=k, mode=mode, group_by=group_by or None, **scope)
+                    [result] = index.answer([asked])
                     context["result"] = result
             query = {key: value for key, value in form.items() if value and key != "view"}
             context["json_url"] = "/api/search?" + urlencode(_api_query(query))
@@ -382,7 +390,7 @@ _BODY_TYPES: list[tuple[tuple[str, ...], Callable[[Any], bool], str]] = [
     (("k", "year", "per_doc"), _whole, "a whole number"),
     (("explain", "literal"), lambda v: isinstance(v, bool), "true or false"),
     (("mode", "years", "group_by"), lambda v: isinstance(v, str), "a string"),
-    (("country", "doc", "symbol"), _texts, "a string or a list of strings"),
+    (("country", "doc", "symbol", "organ"), _texts, "a string or a list of strings"),
 ]
 
 
@@ -427,9 +435,8 @@ def _error(
     message = " ".join(message.split())
     if page and templates is not None and request is not None:
         live: LiveIndex = request.app.state.live
-        fields = {
-            key: request.query_params.get(key, "") for key in ("q", "country", "years", "symbol", "view")
-        }
+        names = ("q", "country", "years", "symbol", "organ", "view")
+        fields = {key: request.query_params.get(key, "") for key in names}
         context = {"form": _form(**fields), "error": message}
         context["status"] = _page_status(live)
         return templates.TemplateResponse(request, "index.html", context, status_code=status)
@@ -439,7 +446,7 @@ def _error(
 def _form(**values: Any) -> dict[str, Any]:
     """The search form's fields, empty but for `values`."""
     form: dict[str, Any] = {"q": "", "k": config.DEFAULT_TOP_K, "mode": "hybrid"}
-    form |= {key: "" for key in ("country", "years", "symbol", "group_by", "view")}
+    form |= {key: "" for key in ("country", "years", "symbol", "organ", "group_by", "view")}
     return form | values
 
 
