@@ -24,6 +24,7 @@ def serve(index_dir: Path, host: str, port: int, notify: Callable[[str], None]) 
     import uvicorn
 
     from ..live import LiveIndex
+    from ..store import MANIFEST
     from .app import create_app
 
     _check_free(host, port)
@@ -34,6 +35,8 @@ def serve(index_dir: Path, host: str, port: int, notify: Callable[[str], None]) 
             f"warning: listening on {host}, not 127.0.0.1: anyone who can reach this machine on "
             f"port {port} can search the index"
         )
+    if not (index_dir / MANIFEST).exists():
+        notify(f"no index at {index_dir} yet: build one with r2p-search index; it is served once built")
     shown = f"[{host}]" if ":" in host else host
     notify(f"Serving {index_dir} at http://{shown}:{port}/ (API: /api/search, docs: /api/docs); Ctrl-C stops")
     config = uvicorn.Config(
