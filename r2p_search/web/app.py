@@ -128,9 +128,12 @@ def create_app(live: LiveIndex) -> FastAPI:
 
     @app.middleware("http")
     async def guard(request: Request, call_next: Callable[[Request], Any]) -> Response:
+        length = request.headers.get("content-length") or "0"
         if len(request.url.query) > MAX_QUERY_STRING:
             response: Response = _error(414, f"query string over {MAX_QUERY_STRING} bytes")
-        elif int(request.headers.get("content-length") or 0) > MAX_BODY:
+        elif not length.isdigit():
+            response = _error(400, f"bad Content-Length {length[:40]!r}")
+        elif int(length) > MAX_BODY:
             response = _error(413, f"request body over {MAX_BODY} bytes")
         else:
             response = await call_next(request)
