@@ -135,7 +135,7 @@ class LiveIndex:
             self.problem = str(exc)
             return False
         self._seen = seen
-        self.problem = None
+        waited, self.problem = self.problem is not None, None
         close_old = False
         with self._lock:
             if self._stop.is_set():  # closed while this build was loading: it is not served
@@ -145,7 +145,8 @@ class LiveIndex:
             if old is not None:
                 old.retired = True
                 close_old = old.leases == 0
-        self._notify(f"serving {'the new build ' if old else ''}{self._current.generation}")
+        if old is not None or waited:  # the first build of a start is what was asked for: no news
+            self._notify(f"serving {'the new build ' if old else ''}{self._current.generation}")
         if old is not None and close_old:
             old.index.close()
         return True
