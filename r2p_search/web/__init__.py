@@ -38,7 +38,7 @@ def serve(index_dir: Path, host: str, port: int, notify: Callable[[str], None]) 
     if not (index_dir / MANIFEST).exists():
         notify(f"no index at {index_dir} yet: build one with r2p-search index; it is served once built")
     shown = f"[{host}]" if ":" in host else host
-    notify(f"Serving {index_dir} at http://{shown}:{port}/ (API: /api/search, docs: /api/docs); Ctrl-C stops")
+    notify(f"Serving {index_dir} at http://{shown}:{port}/ (API docs: /api/docs); Ctrl-C stops")
     config = uvicorn.Config(
         app,
         host=host,
