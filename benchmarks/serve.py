@@ -2,11 +2,15 @@
 
     python benchmarks/serve.py --index DIR                 # an index already built
     python benchmarks/serve.py --index DIR --clients 20 --requests 400
+    python benchmarks/naive.py index CORPUS NAIVE   # then, beside the naive recipe:
+    python benchmarks/serve.py --index DIR --naive-index NAIVE
 
 Prints, for the same questions (the development sets in tests/eval/):
 - the command line: `search --queries FILE` in one process (wall time per question), and one
   process per question (`search QUESTION`, median wall time), which is what a script that calls
   the CLI in a loop pays;
+- with --naive-index, the naive recipe (benchmarks/naive.py) the same two ways: all questions in
+  one process, and one process per question, the only way a script can use it;
 - the server: one client asking one question at a time (p50/p95 per HTTP request), then
   --clients clients at once (p50/p95, questions per second), with the ratio to one CLI process
   per question.
@@ -72,6 +76,7 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=20)
     parser.add_argument("--requests", type=int, default=400, help="requests in the concurrent run")
     parser.add_argument("--cold", type=int, default=5, help="CLI processes, one question each")
+    parser.add_argument("--naive-index", type=Path, help="a naive.py index of the same corpus")
     args = parser.parse_args()
     qs = questions()
     env = {**os.environ, "HF_HUB_OFFLINE": "1"}
@@ -92,6 +97,25 @@ def main() -> None:
         subprocess.run([*CLI, "search", question, *where], check=True, env=env, capture_output=True)
         cold.append(time.perf_counter() - started)
     cold_median = statistics.median(cold)
+    naive_warm = naive_cold = None
+    if args.naive_index:
+        naive = [sys.executable, str(HERE / "naive.py")]
+        done = subprocess.run(
+            [*naive, "warm", str(args.naive_index), handle.name],
+            check=True,
+            env=env,
+            capture_output=True,
+            text=True,
+        )
+        naive_warm = json.loads(done.stdout)["ms"]
+        times = []
+        for question in qs[: args.cold]:
+            started = time.perf_counter()
+            subprocess.run(
+                [*naive, "query", str(args.naive_index), question], check=True, env=env, capture_output=True
+            )
+            times.append(time.perf_counter() - started)
+        naive_cold = statistics.median(times)
 
     port = free_port()
     server = subprocess.Popen(
@@ -142,6 +166,12 @@ def main() -> None:
         (f"HTTP, {args.clients} clients: questions/s ({len(todo)} requests)", f"{qps:.1f}"),
         ("HTTP questions/s against one CLI process per question", f"{qps * cold_median:.0f}x"),
     ]
+    if naive_warm is not None and naive_cold is not None:
+        rows += [
+            ("naive recipe, all in one process: p50 per question", f"{percentile(naive_warm, 0.5):.1f} ms"),
+            (f"naive recipe, one process per question: median of {len(cold)}", f"{naive_cold:.2f} s"),
+            ("HTTP questions/s against one naive process per question", f"{qps * naive_cold:.0f}x"),
+        ]
     width = max(len(name) for name, _ in rows)
     for name, value in rows:
         print(f"{name:<{width}}  {value:>16}")

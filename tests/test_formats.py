@@ -436,12 +436,16 @@ def test_an_index_kept_inside_its_corpus_is_not_counted_as_files(tmp_path: Path)
     assert again.others == {} and again.skipped == [] and again.unchanged == ["note.txt"]
 
 
-def test_a_symbol_with_a_page_lists_from_that_page(
-    folder: tuple[Path, dict[str, Any]], tmp_path: Path
-) -> None:
-    root, _ = folder
-    build_index(root, tmp_path / "index", embedder=HashingEmbedder(64))
-    with Index.open(tmp_path / "index", embedder=HashingEmbedder(64)) as index:
+@pytest.fixture(scope="module")
+def folder_index(folder: tuple[Path, dict[str, Any]], tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The mixed folder indexed once with the hashing model, for tests that only search it."""
+    index_dir = tmp_path_factory.mktemp("folder-index") / "index"
+    build_index(folder[0], index_dir, embedder=HashingEmbedder(64))
+    return index_dir
+
+
+def test_a_symbol_with_a_page_lists_from_that_page(folder_index: Path) -> None:
+    with Index.open(folder_index, embedder=HashingEmbedder(64)) as index:
         [result] = index.answer([SearchRequest(query="A/66/PV.11, p. 3", k=2)])
         assert result.plan.listing and result.plan.describe().endswith("from p. 3")
         assert result.fusion is None  # a listing fuses nothing
@@ -451,12 +455,8 @@ def test_a_symbol_with_a_page_lists_from_that_page(
             index.search("A/66/PV.11, p. 999")
 
 
-def test_organ_filter_keeps_to_the_organ_a_symbol_names(
-    folder: tuple[Path, dict[str, Any]], tmp_path: Path
-) -> None:
-    root, _ = folder
-    build_index(root, tmp_path / "index", embedder=HashingEmbedder(64))
-    with Index.open(tmp_path / "index", embedder=HashingEmbedder(64)) as index:
+def test_organ_filter_keeps_to_the_organ_a_symbol_names(folder_index: Path) -> None:
+    with Index.open(folder_index, embedder=HashingEmbedder(64)) as index:
         council = index.search("famine civilians protection", k=20, scope=Scope(organs=("Security Council",)))
         assert council and all("Security Council" in (h.meta.get("organ") or "") for h in council)
         assembly = index.search(
