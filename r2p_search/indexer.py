@@ -317,7 +317,10 @@ def _build(
     pending, readable = scan.data, scan.readable
 
     unchanged = not pending and not report.removed and not reading.changed
-    if old_store is not None and unchanged and not _skips_changed(scan, old_store):
+    # A build from before BM25 postings existed is written again, from its own passages and
+    # vectors, to gain them.
+    current = old_store is not None and old_store.postings is not None
+    if old_store is not None and current and unchanged and not _skips_changed(scan, old_store):
         # Nothing to embed or drop: keep the committed generation as it is. Opening it checked
         # any file touched since the build against its checksum.
         refresh_artifact_times(index_dir, old_store.manifest)
@@ -329,6 +332,10 @@ def _build(
         report.seconds = time.perf_counter() - started
         return report
 
+    if old_store is not None and not current and unchanged:
+        notify(
+            "Writing the index again to add BM25 postings (an earlier version built it); nothing re-embedded"
+        )
     if old_store is not None and pending and embedder.fingerprint != old_store.manifest.model.fingerprint:
         report.full_rebuild_reason = f"the weights of model {embedder.name} changed"
         notify(f"full rebuild: {report.full_rebuild_reason}")
@@ -353,31 +360,33 @@ def _build(
 
     writer = GenerationWriter(index_dir, embedder.dimension)
     entries: dict[str, FileEntry] = {}
-    for file in readable:
-        item = prepared.get(file.source)
-        if item is not None:
-            doc = item.document
-            count = len(item.passages)
-            writer.add(
-                NewDocument(
-                    doc.doc_id,
-                    doc.source,
-                    doc.sha256,
-                    doc.title,
-                    doc.date,
-                    doc.meta,
-                    item.passages,
-                    context_terms(doc.meta),
-                    symbol_keys(str(doc.meta.get("symbol") or "")),
-                ),
-                vectors[file.source],
-            )
-            entries[file.source] = FileEntry(
-                doc.sha256, len(pending[file.source]), doc.doc_id, count, ocr=bool(doc.meta.get("ocr"))
-            )
-        elif old_store is not None and file.source in old_files and file.source not in pending:
-            _copy_unchanged(old_store, old_files[file.source], file.source, writer)
-            entries[file.source] = old_files[file.source]
+    with progress("Writing", len(readable)) as advance:
+        for file in readable:
+            item = prepared.get(file.source)
+            if item is not None:
+                doc = item.document
+                count = len(item.passages)
+                writer.add(
+                    NewDocument(
+                        doc.doc_id,
+                        doc.source,
+                        doc.sha256,
+                        doc.title,
+                        doc.date,
+                        doc.meta,
+                        item.passages,
+                        context_terms(doc.meta),
+                        symbol_keys(str(doc.meta.get("symbol") or "")),
+                    ),
+                    vectors[file.source],
+                )
+                entries[file.source] = FileEntry(
+                    doc.sha256, len(pending[file.source]), doc.doc_id, count, ocr=bool(doc.meta.get("ocr"))
+                )
+            elif old_store is not None and file.source in old_files and file.source not in pending:
+                _copy_unchanged(old_store, old_files[file.source], file.source, writer)
+                entries[file.source] = old_files[file.source]
+            advance(1)
     if writer.count == 0:
         raise CorpusError(
             f"nothing to index: all {len({f.source for f in readable} | {s.source for s in report.skipped})} "
@@ -394,6 +403,7 @@ def _build(
         document_prompt=embedder.prompts.document,
     )
     known_bad = {s.source: {"sha256": s.sha256, "reason": s.reason} for s in report.skipped if s.sha256}
+    notify(f"Committing {writer.count} passages: SQLite, BM25 postings, vectors")
     manifest = writer.commit(info, pipeline, entries, known_bad, ocr=reading.ocr)
     remove_stale_generations(index_dir, keep=manifest.generation, keep_model=info.export)
     report.documents = manifest.documents

@@ -57,22 +57,25 @@ def lexical_terms(query: str) -> list[str]:
 
 def lexical_match(query: str, passages: int = 0, count: Callable[[str], int] | None = None) -> str | None:
     """An FTS5 expression for a query: any of its words, symbols such as A/66/874 as phrases;
-    None if it has no words.
+    None if it has no words. See `kept_terms`."""
+    terms = kept_terms(lexical_terms(query), passages, count)
+    return " OR ".join(terms) if terms else None
+
+
+def kept_terms(terms: list[str], passages: int = 0, count: Callable[[str], int] | None = None) -> list[str]:
+    """The terms BM25 ranks by.
 
     In an index of more than COMMON_MIN `passages`, terms that `count` finds in very many of them
     ("international", "world") are left out, unless all are. Such a term weighs little in BM25
     (idf about 3, against 8 or more for a name) but makes most of its cost, for the same quality
     on the development questions (benchmarks/README.md).
     """
-    terms = lexical_terms(query)
-    if not terms:
-        return None
     if len(terms) < 2 or count is None or passages <= COMMON_MIN:
-        return " OR ".join(terms)
+        return terms
     common = max(COMMON_SHARE * passages, COMMON_MIN)
     counts = [count(t) for t in terms]
     kept = [t for t, c in zip(terms, counts, strict=True) if c <= common]
-    return " OR ".join(kept) if kept else terms[counts.index(min(counts))]
+    return kept or [terms[counts.index(min(counts))]]
 
 
 class Retriever:
@@ -126,10 +129,8 @@ class Retriever:
     def lexical(
         self, query: str, n: int, scope: Scope | None = None, favoured: Scope | None = None
     ) -> Ranking:
-        match = lexical_match(query, self.size, self.store.match_count)
-        if match is None:
-            return []
-        return self.store.lexical(match, n, scope, also=favoured)
+        terms = kept_terms(lexical_terms(query), self.size, self.store.term_count)
+        return self.store.bm25(terms, n, scope, also=favoured)
 
     def candidates(
         self,

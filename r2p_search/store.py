@@ -4,6 +4,7 @@
       manifest.json        the commit point: format, model, counts, per-file hashes, generation
       gen-<id>/passages.sqlite   documents and passages (row = position in the FAISS index)
       gen-<id>/vectors.faiss     unit vectors, inner product = cosine similarity
+      gen-<id>/postings-*.npy    BM25 weights of each token in each passage (postings.py)
       models/<key>/        the exported model the vectors were made with (embedding/export.py)
       .lock                held by the one process that is rebuilding
 
@@ -19,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import fcntl
+import functools
 import hashlib
 import json
 import os
@@ -34,6 +36,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .errors import REBUILD_HINT, IndexCorruptError, IndexLockedError, IndexMissingError, IndexPathError
+from .postings import LEXICAL_WEIGHTS, ROWS, TOKENIZE, Postings, Tokenizer, build_postings, write_postings
 
 if TYPE_CHECKING:
     import faiss
@@ -82,12 +85,9 @@ CREATE TABLE symbols (
 CREATE INDEX symbols_by_key ON symbols(key);
 -- BM25 over the passage text and its document's metadata; rowid = passages.row.
 CREATE VIRTUAL TABLE passages_fts USING fts5(
-    text, context, content='', tokenize='porter unicode61 remove_diacritics 2'
+    text, context, content='', tokenize='{TOKENIZE}'
 );
-"""
-
-LEXICAL_WEIGHTS = (1.0, 0.5)
-"""BM25 column weights: words of the passage count twice as much as its document's metadata."""
+""".replace("{TOKENIZE}", TOKENIZE)
 
 
 @dataclass
@@ -224,11 +224,14 @@ class Store:
         db: sqlite3.Connection,
         vectors: Any,
         readers: Sequence[sqlite3.Connection] = (),
+        postings: Postings | None = None,
     ):
         self.index_dir = index_dir
         self.manifest = manifest
         self.db = db
         self.vectors: faiss.Index = vectors
+        # None in a build made before postings existed: BM25 then runs in FTS5 alone.
+        self.postings = postings
         # BM25 is the costly part of a question over many years. A server asks from many threads,
         # and one connection would run their BM25 one at a time: each reader is a connection of
         # its own, opened with the store (a later one could find the generation already removed
@@ -357,11 +360,17 @@ class Store:
                 f"index vectors have dimension {vectors.d}, the manifest says "
                 f"{manifest.model.dimension}; {REBUILD_HINT}"
             )
+        postings = None
+        if f"{manifest.generation}/{ROWS}" in manifest.artifacts:
+            try:
+                postings = Postings.open(gen, count)
+            except (OSError, ValueError) as exc:
+                raise IndexCorruptError(f"index postings are damaged ({exc}); {REBUILD_HINT}") from exc
         readers = [db] + [
             sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, check_same_thread=False)
             for _ in range(READERS - 1)
         ]
-        return cls(index_dir, manifest, db, vectors, readers)
+        return cls(index_dir, manifest, db, vectors, readers, postings)
 
     def __enter__(self) -> Store:
         return self
@@ -490,6 +499,92 @@ class Store:
                 return []
             raise IndexCorruptError(f"index lexical table is damaged ({exc}); {REBUILD_HINT}") from exc
 
+    def bm25(
+        self, terms: Sequence[str], limit: int, scope: Scope | None = None, also: Scope | None = None
+    ) -> list[tuple[int, float]]:
+        """(row, BM25 score) for passages holding any of `terms` (quoted FTS5 terms), best first.
+
+        The scores and order of `lexical` for the terms joined by OR; from the postings where the
+        index has them, with FTS5 scoring only the phrases among the terms.
+        """
+        if not terms:
+            return []
+        if self.postings is None:
+            return self.lexical(" OR ".join(terms), limit, scope, also)
+        import numpy as np
+
+        spans, phrases = self._postings_of(terms)
+        rows, scores = self.postings.scores(list(spans.values()))
+        if phrases:
+            found = self._lexical_all(" OR ".join(phrases))
+            if found:
+                more = np.fromiter((r for r, _ in found), dtype=np.int64, count=len(found))
+                rows, inverse = np.unique(np.concatenate((rows, more)), return_inverse=True)
+                extra = np.fromiter((s for _, s in found), dtype=np.float64, count=len(found))
+                scores = np.bincount(inverse, weights=np.concatenate((scores, extra)))
+        best = _best(rows, scores, limit, self._in_scope(rows, scope))
+        if also is not None:
+            best = sorted(
+                set(best) | set(_best(rows, scores, limit, self._in_scope(rows, also))),
+                key=lambda hit: (-hit[1], hit[0]),
+            )
+        return best
+
+    def term_count(self, term: str) -> int:
+        """How many passages hold a quoted FTS5 term: from the postings' lexicon where it can."""
+        if self.postings is None:
+            return self.match_count(term)
+        spans, phrases = self._postings_of([term])
+        return spans[term][1] if term in spans else self.match_count(term) if phrases else 0
+
+    def _postings_of(self, terms: Sequence[str]) -> tuple[dict[str, tuple[int, int]], list[str]]:
+        """Terms of one token found in the lexicon, as (start, df) spans; and the phrases.
+
+        A term of one word that FTS5 reads as several tokens ("foo_bar") is a phrase too; one
+        the index does not hold is in neither.
+        """
+        words = [t for t in terms if " " not in t]
+        phrases = [t for t in terms if " " in t]
+        token_of: dict[str, str] = {}
+        for term, tokens in zip(words, _tokenizer().tokens([t.strip('"') for t in words]), strict=True):
+            if len(tokens) == 1:
+                token_of[term] = tokens[0]
+            elif tokens:
+                phrases.append(term)
+        if not token_of:
+            return {}, phrases
+        marks = ",".join("?" * len(token_of))
+        with self._reader() as reader:
+            found = {
+                token: (int(start), int(df))
+                for token, start, df in reader.execute(
+                    f"SELECT token, start, df FROM lexicon WHERE token IN ({marks})", list(token_of.values())
+                )
+            }
+        return {term: found[token] for term, token in token_of.items() if token in found}, phrases
+
+    def _lexical_all(self, match: str) -> list[tuple[int, float]]:
+        weights = ", ".join(str(w) for w in LEXICAL_WEIGHTS)
+        sql = f"SELECT rowid, -bm25(passages_fts, {weights}) FROM passages_fts WHERE passages_fts MATCH ?"
+        try:
+            with self._reader() as reader:
+                return [(int(r), float(s)) for r, s in reader.execute(sql, (match,))]
+        except sqlite3.DatabaseError as exc:
+            if "fts5" in str(exc) and "syntax" in str(exc):
+                return []
+            raise IndexCorruptError(f"index lexical table is damaged ({exc}); {REBUILD_HINT}") from exc
+
+    def _in_scope(self, rows: np.ndarray, scope: Scope | None) -> np.ndarray | None:
+        """Which of `rows` lie in `scope`, as a mask; None for no scope."""
+        import numpy as np
+
+        if not scope:
+            return None
+        sql, params = self.scope_sql(scope)
+        with self._reader() as reader:
+            within = np.fromiter((r for (r,) in reader.execute(sql, params)), dtype=np.int64)
+        return np.isin(rows, within)
+
     def match_count(self, match: str) -> int:
         """How many passages an FTS5 MATCH expression finds."""
         try:
@@ -507,6 +602,28 @@ class Store:
         if not rows:
             return np.zeros((0, self.vectors.d), dtype=np.float32)
         return self.vectors.reconstruct_batch(np.asarray(rows, dtype=np.int64))
+
+
+@functools.cache
+def _tokenizer() -> Tokenizer:
+    return Tokenizer()
+
+
+def _best(
+    rows: np.ndarray, scores: np.ndarray, limit: int, mask: np.ndarray | None
+) -> list[tuple[int, float]]:
+    """The `limit` best (row, score) where `mask` allows, by score then row, as FTS5 orders them."""
+    import numpy as np
+
+    if mask is not None:
+        rows, scores = rows[mask], scores[mask]
+    if len(rows) > limit > 0:
+        # Everything at or above the limit-th score, ties included, then the exact order.
+        floor = np.partition(scores, len(scores) - limit)[len(scores) - limit]
+        keep = scores >= floor
+        rows, scores = rows[keep], scores[keep]
+    order = np.lexsort((rows, -scores))[:limit]
+    return [(int(rows[i]), float(scores[i])) for i in order]
 
 
 def new_vector_index(dimension: int) -> Any:
@@ -642,6 +759,12 @@ class GenerationWriter:
                     "INSERT INTO symbols VALUES (?, ?)", [(key, doc.doc_id) for key in doc.symbols]
                 )
                 row += len(doc.passages)
+            built = build_postings(
+                [p.text for doc in self.documents for p in doc.passages],
+                [doc.context for doc in self.documents],
+                [i for i, doc in enumerate(self.documents) for _ in doc.passages],
+            )
+            posting_files = write_postings(built, gen_dir, db)
             db.commit()
         finally:
             db.close()
@@ -654,7 +777,7 @@ class GenerationWriter:
         vec_path = gen_dir / VECTORS
         faiss.write_index(vectors, str(vec_path))
         fault_point("vectors-written")
-        for path in (db_path, vec_path):
+        for path in (db_path, vec_path, *posting_files):
             _fsync(path)
         _fsync(gen_dir)
 
@@ -667,7 +790,9 @@ class GenerationWriter:
             files=files,
             skipped=skipped or {},
             ocr=ocr,
-            artifacts=artifact_record(self.index_dir, [db_path, vec_path, *self._model_files(model)]),
+            artifacts=artifact_record(
+                self.index_dir, [db_path, vec_path, *posting_files, *self._model_files(model)]
+            ),
             created_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         )
         fault_point("before-commit")
