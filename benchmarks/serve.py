@@ -75,7 +75,7 @@ def main() -> None:
     parser.add_argument("--index", type=Path, required=True)
     parser.add_argument("--clients", type=int, default=20)
     parser.add_argument("--requests", type=int, default=400, help="requests in the concurrent run")
-    parser.add_argument("--cold", type=int, default=5, help="CLI processes, one question each")
+    parser.add_argument("--cold", type=int, default=11, help="CLI processes, one question each")
     parser.add_argument("--naive-index", type=Path, help="a naive.py index of the same corpus")
     args = parser.parse_args()
     qs = questions()

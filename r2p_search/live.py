@@ -10,6 +10,7 @@ when its last lease is returned.
 from __future__ import annotations
 
 import contextlib
+import os
 import sys
 import threading
 from collections.abc import Callable, Iterator
@@ -25,6 +26,16 @@ if TYPE_CHECKING:
 
 CHECK_EVERY = 1.0
 """Seconds between looks at manifest.json: a new build is served within about this long."""
+
+
+def default_workers() -> int:
+    """Requests answered at once; the rest wait their turn.
+
+    A question is CPU work from end to end (embedding, the vector scan, BM25): twenty at once
+    on two cores answer fewer per second than three at a time, each of them slower, all of
+    them holding memory (benchmarks/README.md, "serve against the command line").
+    """
+    return (os.cpu_count() or 1) + 1
 
 
 @dataclass
@@ -44,6 +55,7 @@ class LiveIndex:
         check_every: float = CHECK_EVERY,
         opener: Callable[[Path], Index] | None = None,
         notify: Callable[[str], None] | None = None,
+        workers: int | None = None,
     ) -> None:
         self.index_dir = index_dir
         self.check_every = check_every
@@ -55,6 +67,7 @@ class LiveIndex:
         self._stop = threading.Event()
         self._watcher: threading.Thread | None = None
         self.problem: str | None = None  # why no build is served, if none is
+        self._turns = threading.BoundedSemaphore(workers or default_workers())
 
     def start(self) -> LiveIndex:
         """Open the current build (if there is one) and start watching for the next."""
@@ -88,7 +101,16 @@ class LiveIndex:
 
     @contextlib.contextmanager
     def lease(self) -> Iterator[Index]:
-        """The current build, kept open until the block ends (a new one may be served meanwhile)."""
+        """The current build, kept open until the block ends (a new one may be served meanwhile).
+
+        At most `workers` leases are held at once: a request waits here for its turn.
+        """
+        with self._turns:
+            with self._build() as index:
+                yield index
+
+    @contextlib.contextmanager
+    def _build(self) -> Iterator[Index]:
         with self._lock:
             build = self._current
             if build is None:

@@ -129,8 +129,10 @@ class Retriever:
     def lexical(
         self, query: str, n: int, scope: Scope | None = None, favoured: Scope | None = None
     ) -> Ranking:
-        terms = kept_terms(lexical_terms(query), self.size, self.store.term_count)
-        return self.store.bm25(terms, n, scope, also=favoured)
+        terms = lexical_terms(query)
+        matches = self.store.matches(terms)
+        kept = kept_terms(terms, self.size, matches.count if matches else self.store.match_count)
+        return self.store.bm25(kept, n, scope, also=favoured, matches=matches)
 
     def candidates(
         self,

@@ -210,6 +210,20 @@ class StoredDocument:
     meta: dict[str, Any]
 
 
+@dataclass
+class Matches:
+    """A question's terms as the index holds them (`Store.matches`)."""
+
+    spans: dict[str, tuple[int, int]]  # a term of one token: (start, df) of its postings
+    phrases: dict[str, tuple[np.ndarray, np.ndarray]]  # a phrase: the rows holding it, its BM25 there
+
+    def count(self, term: str) -> int:
+        """How many passages hold `term`."""
+        if term in self.spans:
+            return self.spans[term][1]
+        return len(self.phrases[term][0]) if term in self.phrases else 0
+
+
 def passage_id_for(doc_id: str, n: int) -> str:
     return f"{doc_id}:{n}"
 
@@ -232,6 +246,7 @@ class Store:
         self.vectors: faiss.Index = vectors
         # None in a build made before postings existed: BM25 then runs in FTS5 alone.
         self.postings = postings
+        self._spans: dict[str, tuple[int, int] | None] = {}  # token -> its postings, as looked up
         # BM25 is the costly part of a question over many years. A server asks from many threads,
         # and one connection would run their BM25 one at a time: each reader is a connection of
         # its own, opened with the store (a later one could find the generation already removed
@@ -500,12 +515,18 @@ class Store:
             raise IndexCorruptError(f"index lexical table is damaged ({exc}); {REBUILD_HINT}") from exc
 
     def bm25(
-        self, terms: Sequence[str], limit: int, scope: Scope | None = None, also: Scope | None = None
+        self,
+        terms: Sequence[str],
+        limit: int,
+        scope: Scope | None = None,
+        also: Scope | None = None,
+        matches: Matches | None = None,
     ) -> list[tuple[int, float]]:
         """(row, BM25 score) for passages holding any of `terms` (quoted FTS5 terms), best first.
 
         The scores and order of `lexical` for the terms joined by OR; from the postings where the
-        index has them, with FTS5 scoring only the phrases among the terms.
+        index has them, with FTS5 scoring only the phrases among the terms. `matches`: the terms
+        already looked up (`matches`), to look up nothing twice.
         """
         if not terms:
             return []
@@ -513,15 +534,13 @@ class Store:
             return self.lexical(" OR ".join(terms), limit, scope, also)
         import numpy as np
 
-        spans, phrases = self._postings_of(terms)
-        rows, scores = self.postings.scores(list(spans.values()))
-        if phrases:
-            found = self._lexical_all(" OR ".join(phrases))
-            if found:
-                more = np.fromiter((r for r, _ in found), dtype=np.int64, count=len(found))
-                rows, inverse = np.unique(np.concatenate((rows, more)), return_inverse=True)
-                extra = np.fromiter((s for _, s in found), dtype=np.float64, count=len(found))
-                scores = np.bincount(inverse, weights=np.concatenate((scores, extra)))
+        matches = matches or self.matches(terms)
+        rows, scores = self.postings.scores([matches.spans[t] for t in terms if t in matches.spans])
+        phrases = [matches.phrases[t] for t in terms if t in matches.phrases]
+        if any(len(found) for found, _ in phrases):
+            # BM25 is a sum over terms: a phrase's scores, from FTS5 alone, add to the words'.
+            rows, inverse = np.unique(np.concatenate([rows, *(r for r, _ in phrases)]), return_inverse=True)
+            scores = np.bincount(inverse, weights=np.concatenate([scores, *(s for _, s in phrases)]))
         best = _best(rows, scores, limit, self._in_scope(rows, scope))
         if also is not None:
             best = sorted(
@@ -532,36 +551,47 @@ class Store:
 
     def term_count(self, term: str) -> int:
         """How many passages hold a quoted FTS5 term: from the postings' lexicon where it can."""
-        if self.postings is None:
-            return self.match_count(term)
-        spans, phrases = self._postings_of([term])
-        return spans[term][1] if term in spans else self.match_count(term) if phrases else 0
+        matches = self.matches([term])
+        return self.match_count(term) if matches is None else matches.count(term)
 
-    def _postings_of(self, terms: Sequence[str]) -> tuple[dict[str, tuple[int, int]], list[str]]:
-        """Terms of one token found in the lexicon, as (start, df) spans; and the phrases.
+    def matches(self, terms: Sequence[str]) -> Matches | None:
+        """Where the index holds each of `terms`; None for an index without postings.
 
-        A term of one word that FTS5 reads as several tokens ("foo_bar") is a phrase too; one
-        the index does not hold is in neither.
+        A term of one word is its postings' span in the lexicon. A phrase, or a word FTS5 reads
+        as several tokens ("foo_bar"), is scored by FTS5 here, once: its count and its scores
+        come from the same pass. A term the index does not hold is in neither.
         """
-        words = [t for t in terms if " " not in t]
-        phrases = [t for t in terms if " " in t]
+        if self.postings is None:
+            return None
+        import numpy as np
+
         token_of: dict[str, str] = {}
-        for term, tokens in zip(words, _tokenizer().tokens([t.strip('"') for t in words]), strict=True):
+        phrases: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        for term in terms:
+            tokens = _tokens_of(term.strip('"')) if " " not in term else ()
             if len(tokens) == 1:
                 token_of[term] = tokens[0]
-            elif tokens:
-                phrases.append(term)
-        if not token_of:
-            return {}, phrases
-        marks = ",".join("?" * len(token_of))
-        with self._reader() as reader:
-            found = {
-                token: (int(start), int(df))
-                for token, start, df in reader.execute(
-                    f"SELECT token, start, df FROM lexicon WHERE token IN ({marks})", list(token_of.values())
+            elif tokens or " " in term:
+                found = self._lexical_all(term)
+                phrases[term] = (
+                    np.fromiter((r for r, _ in found), dtype=np.int64, count=len(found)),
+                    np.fromiter((s for _, s in found), dtype=np.float64, count=len(found)),
                 )
-            }
-        return {term: found[token] for term, token in token_of.items() if token in found}, phrases
+        unknown = [t for t in set(token_of.values()) if t not in self._spans]
+        if unknown:
+            marks = ",".join("?" * len(unknown))
+            with self._reader() as reader:
+                found_spans = {
+                    token: (int(start), int(df))
+                    for token, start, df in reader.execute(
+                        f"SELECT token, start, df FROM lexicon WHERE token IN ({marks})", unknown
+                    )
+                }
+            if len(self._spans) > 100_000:  # words asked for that no passage holds, in a long-lived server
+                self._spans.clear()
+            self._spans.update({token: found_spans.get(token) for token in unknown})
+        spans = {term: self._spans.get(token) for term, token in token_of.items()}
+        return Matches({t: span for t, span in spans.items() if span is not None}, phrases)
 
     def _lexical_all(self, match: str) -> list[tuple[int, float]]:
         weights = ", ".join(str(w) for w in LEXICAL_WEIGHTS)
@@ -607,6 +637,12 @@ class Store:
 @functools.cache
 def _tokenizer() -> Tokenizer:
     return Tokenizer()
+
+
+@functools.lru_cache(maxsize=8192)
+def _tokens_of(word: str) -> tuple[str, ...]:
+    """A word of a question as FTS5 tokenizes it; questions repeat their words, a server many times."""
+    return tuple(_tokenizer().tokens([word])[0])
 
 
 def _best(

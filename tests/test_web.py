@@ -229,6 +229,29 @@ def test_a_new_build_is_served_without_a_restart_and_a_lease_keeps_its_build(
             old.store.db.execute("SELECT 1")
 
 
+def test_requests_beyond_the_workers_wait_their_turn(make_corpus: Callable, tmp_path: Path) -> None:
+    index_dir = tmp_path / "index"
+    build_index(make_corpus(SPEECH), index_dir, model="hash")
+    with LiveIndex(index_dir, notify=lambda m: None, workers=2) as live:
+        held: list[str] = []
+        release = threading.Event()
+
+        def hold(name: str) -> None:
+            with live.lease():
+                held.append(name)
+                release.wait(10)
+
+        threads = [threading.Thread(target=hold, args=(n,)) for n in ("a", "b", "c")]
+        for thread in threads:
+            thread.start()
+        time.sleep(0.5)
+        assert len(held) == 2  # the third waits
+        release.set()
+        for thread in threads:
+            thread.join(10)
+        assert sorted(held) == ["a", "b", "c"]
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))

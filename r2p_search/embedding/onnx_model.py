@@ -149,12 +149,12 @@ class OnnxEmbedder:
 
     def _load_session(self) -> Any:
         if self._session is None:
-            self._session = self._new_session(threads=cores())
+            self._session = self._new_session(threads=cores(), spin=False)
             self._inputs = frozenset(i.name for i in self._session.get_inputs())
             self._encoder = self._tokenizer(truncate=True)
         return self._session
 
-    def _new_session(self, threads: int) -> Any:
+    def _new_session(self, threads: int, spin: bool = True) -> Any:
         import onnxruntime as ort
 
         from .export import FP32, INT8
@@ -162,6 +162,11 @@ class OnnxEmbedder:
         options = ort.SessionOptions()
         options.intra_op_num_threads = threads
         options.inter_op_num_threads = 1
+        if not spin:
+            # A question is embedded beside BM25 and the vector scan, and a server embeds many
+            # at once: threads that spin between operators take the cores those need
+            # (benchmarks/README.md, "choices measured").
+            options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         options.log_severity_level = 3
         # An export whose int8 graph strays from full precision said so: it is not used.
         int8 = self.precision == "int8" and self.meta.get("int8", True)
