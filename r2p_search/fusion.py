@@ -118,5 +118,9 @@ class Fusion:
     ) -> list[Candidate]:
         method, weight = self.rule(query)
         if method == "rrf":
-            return rrf(dense, lexical, weight, self.rrf_k)
+            ranked = rrf(dense, lexical, weight, self.rrf_k)
+            for c in ranked:  # ranks alone decide, but a hit found by BM25 still shows its cosine
+                if c.dense_score is None and c.row in dense_of:
+                    c.dense_score = dense_of[c.row]
+            return ranked
         return linear(dense, lexical, weight, dense_of)

@@ -39,6 +39,12 @@ class Plan:
             return None
         return replace(self.scope, countries=self.favour)
 
+    def spoken_of(self) -> tuple[str, ...]:
+        """Countries the question is about and does not hear speak: not favoured, not kept to."""
+        return tuple(
+            c for c in self.understood.topics if c not in self.favour and c not in self.scope.countries
+        )
+
     def describe(self) -> str:
         """What the search keeps to and favours, in words: "country: Chile; year: 2019"."""
         parts = [self.scope.describe()] if self.scope else []
@@ -46,7 +52,12 @@ class Plan:
             parts.append(Scope(self.favour).describe() + " (favoured)")
         if self.understood.topics:
             # Not favoured: passages about Libya come from every country, not from Libya's speeches.
-            parts.append(self.understood.spoken_of())
+            about = self.understood.spoken_of()
+            spoken_of = self.spoken_of()
+            if spoken_of:
+                code = spoken_of[0]
+                about += f" (said by anyone; for its own speeches: --country {code})"
+            parts.append(about)
         if self.listing:
             if self.paragraph is not None:
                 parts.append(f"from para. {self.paragraph}")

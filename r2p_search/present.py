@@ -74,16 +74,19 @@ def render_hits(console: Console, query: str, hits: Sequence[Hit], explain: bool
         return
     for hit in map(_safe_hit, hits):
         sentence = best_sentence(hit.text, query)
-        header = Text.assemble(
-            (f"{hit.rank:>2}. ", "bold"),
-            (f"{hit.score:.3f}  ", "cyan"),
-            (hit.citation(), "bold"),
-            ("  ", ""),
-            (hit.passage_id, "dim"),
-        )
+        # The rank, and the citation a person reads; the id (what `show` and `similar` take) set
+        # apart, whole, so that its number is not read as a second paragraph number. Scores are on
+        # the scale of the fusion used, so they are shown only with --explain.
+        header = Text.assemble((f"{hit.rank:>2}. ", "bold"), (hit.citation(), "bold"))
+        tail = f"id {hit.passage_id}"
+        fits = header.cell_len + 3 + len(tail) <= console.width
+        header.append(("   " if fits else "\n    ") + tail, style="dim")
         console.print(header)
-        if explain and hit.explain is not None:
-            console.print(Text(_explain_line(hit.explain), style="dim"))
+        if explain:
+            cosine = f"   cosine {hit.cosine:.3f}" if hit.cosine is not None else ""
+            console.print(Text(f"    score {hit.score:.3f}{cosine}", style="cyan"))
+            if hit.explain is not None:
+                console.print(Text(_explain_line(hit.explain), style="dim"))
         body = highlight(hit.text, query)
         if sentence and sentence != hit.text:
             start = hit.text.find(sentence)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from .countries import mentions, names, resolve
+from .countries import Mention, mentions, names, resolve
 from .documents.un import (
     JOINT_SYMBOL_ANY_CASE,
     ORDINAL_WORDS,
@@ -220,9 +220,10 @@ def understand(query: str, max_year: int | None = None) -> Understood:
     codes: list[str] = []
     topics: list[str] = []
     previous: tuple[int, bool] | None = None  # where the last name ended, and whether it was a topic
-    for mention in mentions(rest):
+    found = list(mentions(rest))
+    for i, mention in enumerate(found):
         phrases.append(mention.text)
-        topic = _spoken_of(rest, mention.start, mention.end, previous)
+        topic = _spoken_of(rest, mention.start, mention.end, previous, _list_end(rest, found, i))
         role = topics if topic else codes
         role.extend(c for c in mention.codes if c not in role)
         previous = (mention.end, topic)
@@ -231,23 +232,38 @@ def understand(query: str, max_year: int | None = None) -> Understood:
     return Understood(query, rest or query, Scope(tuple(codes), *scope_years), tuple(phrases), tuple(topics))
 
 
-# Where a speaker is named: first ("Canada on famine", "Russia's view of ..."), as the subject
-# after an auxiliary or a question word ("What did Canada say", "How has Rwanda described",
-# "what Russia said"), or after "by" ("statements by France"). Anywhere else a country is
-# what is spoken of: "who invoked R2P over Libya", "the war in Syria", "which countries
-# criticised Russia".
+# Where a speaker is named: as the subject after an auxiliary or a question word ("What did
+# Canada say", "How has Rwanda described", "what Russia said"), after "by" ("statements by
+# France"), or first when the words after it say it speaks (_SPEAKER_AFTER). Anywhere else a
+# country is what is spoken of: "Syria", "who invoked R2P over Libya", "the war in Syria",
+# "which countries criticised Russia".
 _SPEAKER_BEFORE = re.compile(
-    r"(?:^|\b(?:did|does|do|has|have|had|is|was|were|will|would|can|could|should|may|might|"
-    r"what|how|why|when|where|whether|by))[\s,;:]*(?:the\s+)?$",
+    r"\b(?:did|does|do|has|have|had|is|was|were|will|would|can|could|should|may|might|"
+    r"what|how|why|when|where|whether|by)[\s,;:]*(?:the\s+)?$",
     re.I,
 )
+# A question that starts with a country names its speaker only by what follows: "Russia on
+# Ukraine", "Syria's statement", "Chile says ...", "the North Korean delegation's reply". A bare
+# "Syria", or "Syria chemical weapons", asks what was said about Syria, by anyone.
+_SPEAKER_AFTER = re.compile(
+    r"(?:['’]s?)?\s+(?:own\s+)?(?:on|says?|said|argues?|argued|calls?|called|urges?|urged|warns?|"
+    r"warned|proposes?|proposed|insists?|insisted|stresses|stressed|claims?|claimed|believes?|"
+    r"told|tells|statements?|speech(?:es)?|address(?:es)?|remarks|views?|positions?|stance|words|"
+    r"reply|response|delegation|government|president|prime\s+minister|foreign\s+minister|"
+    r"minister|representative|ambassador|leaders?|king)\b",
+    re.I,
+)
+_START = re.compile(r"^[\s,;:]*(?:the\s+)?$", re.I)
 _LIST_BEFORE = re.compile(r"^\s*(?:,|and|or|,\s*and|,\s*or)\s+(?:the\s+)?$", re.I)
 # A country's name inside a longer one: "the South China Sea", "the Sudan People's Liberation Army".
 _LONGER_NAME = re.compile(r"\s+(?:Sea|Ocean|Gulf|Peninsula|Basin|River|Lake|Strait|Straits|People's)\b")
 
 
-def _spoken_of(text: str, start: int, end: int, previous: tuple[int, bool] | None) -> bool:
-    """Whether the country named at text[start:end] is what the question is about, not its speaker.
+def _spoken_of(
+    text: str, start: int, end: int, previous: tuple[int, bool] | None, list_end: int | None = None
+) -> bool:
+    """Whether the country named at text[start:end] is what the question is about, not its
+    speaker; `list_end` is where the list of names it starts ends.
 
     A name in a list takes the role of the name before it: in "did Canada and Chile say" both
     spoke, in "about Syria and Libya" both are spoken of.
@@ -256,7 +272,20 @@ def _spoken_of(text: str, start: int, end: int, previous: tuple[int, bool] | Non
         return True
     if previous is not None and _LIST_BEFORE.match(text[previous[0] : start]):
         return previous[1]
+    if _START.match(text[:start]):
+        return _SPEAKER_AFTER.match(text, list_end or end) is None
     return _SPEAKER_BEFORE.search(text[:start]) is None
+
+
+def _list_end(text: str, found: list[Mention], i: int) -> int:
+    """Where the list of names that starts with found[i] ends: "Canada and Chile" in
+    "Canada and Chile on debt relief"."""
+    end = found[i].end
+    for mention in found[i + 1 :]:
+        if not _LIST_BEFORE.match(text[end : mention.start]):
+            break
+        end = mention.end
+    return end
 
 
 def _event_year(text: str, match: re.Match[str]) -> bool:

@@ -34,11 +34,15 @@ class Hit:
     block: int = 0  # position of its paragraph among the document's blocks
     page: int | None = None  # 1-based page where the passage starts (PDF)
     part: str | None = None  # title, summary, preamble, footnote; None for body text
+    # Cosine similarity of the passage to the question, where the question was embedded: unlike
+    # `score`, whose scale depends on how the ranking was fused, it compares across questions.
+    cosine: float | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
             "rank": self.rank,
             "score": round(self.score, 6),
+            "cosine": round(self.cosine, 4) if self.cosine is not None else None,
             "passage_id": self.passage_id,
             "doc_id": self.doc_id,
             "title": self.title,
@@ -52,9 +56,16 @@ class Hit:
             "text": self.text,
             "window": self.window or self.text,
             "citation": self.citation(),
+            "speaker": dict(zip(("key", "label", "kind"), self.speaker(), strict=True)),
             "meta": self.meta,
             **({"explain": self.explain} if self.explain is not None else {}),
         }
+
+    def speaker(self) -> tuple[str, str, str]:
+        """Who speaks: (key, label, kind), as `documents.names.speaker` reads the metadata."""
+        from .documents.names import speaker
+
+        return speaker(self.meta, self.doc_id, self.title)
 
     def where(self) -> str:
         """Where the passage sits, as a researcher cites it: "para. 11, p. 4", "footnote, p. 4", "p. 12"."""

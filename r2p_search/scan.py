@@ -1,7 +1,7 @@
 """Scan: every passage scored at once, for the timeline (an exhaustive scan, not a top-k).
 
 The stored vectors are decoded into one float32 matrix, and each passage row is tied to its
-document, year and country as arrays, both built on first use and kept.
+document, year and speaker as arrays, both built on first use and kept.
 """
 
 from __future__ import annotations
@@ -19,36 +19,37 @@ if TYPE_CHECKING:
 class RowTable:
     doc: np.ndarray  # row -> document number
     year: np.ndarray  # row -> index into year_labels, -1 if unknown
-    country: np.ndarray  # row -> index into country_labels, -1 if unknown
+    speaker: np.ndarray  # row -> index into speakers
     year_labels: list[str]
-    country_labels: list[str]
-    country_codes: list[str]
+    speakers: list[tuple[str, str, str]]  # (key, label, kind): documents.names.speaker
 
     @classmethod
     def load(cls, store: Store) -> RowTable:
+        import json
+
         import numpy as np
 
-        from .countries import names
+        from .documents.names import speaker
 
-        cur = store.db.execute(
-            "SELECT p.row, d.doc_id, d.year, d.country FROM passages p "
-            "JOIN documents d ON d.doc_id = p.doc_id ORDER BY p.row"
-        )
-        records = cur.fetchall()
+        documents = store.db.execute("SELECT doc_id, year, title, meta FROM documents").fetchall()
+        speaker_of = {d: speaker(json.loads(meta), d, title) for d, _, title, meta in documents}
+        speakers = sorted(set(speaker_of.values()), key=lambda s: (s[1], s[0]))
+        speaker_number = {s: i for i, s in enumerate(speakers)}
+        records = store.db.execute("SELECT row, doc_id FROM passages ORDER BY row").fetchall()
         doc_ids = {d: i for i, d in enumerate(dict.fromkeys(r[1] for r in records))}
-        years = sorted({r[2] for r in records if r[2] is not None})
-        codes = sorted({r[3] for r in records if r[3]}, key=lambda c: ((names(c) or [c])[0], c))
+        year_by_doc = {d: y for d, y, _, _ in documents}
+        years = sorted({y for y in year_by_doc.values() if y is not None})
         year_of = {y: i for i, y in enumerate(years)}
-        country_of = {c: i for i, c in enumerate(codes)}
+
+        def by_row(values: dict[str, int]) -> np.ndarray:
+            return np.fromiter((values[doc] for _, doc in records), dtype=np.int64, count=len(records))
+
         return cls(
-            doc=np.fromiter((doc_ids[r[1]] for r in records), dtype=np.int64, count=len(records)),
-            year=np.fromiter((year_of.get(r[2], -1) for r in records), dtype=np.int64, count=len(records)),
-            country=np.fromiter(
-                (country_of.get(r[3], -1) for r in records), dtype=np.int64, count=len(records)
-            ),
+            doc=by_row(doc_ids),
+            year=by_row({d: year_of.get(y, -1) for d, y in year_by_doc.items()}),
+            speaker=by_row({d: speaker_number[s] for d, s in speaker_of.items()}),
             year_labels=[str(y) for y in years],
-            country_labels=[(names(c) or [c])[0] for c in codes],
-            country_codes=codes,
+            speakers=speakers,
         )
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import threading
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -161,7 +162,9 @@ class Index:
         found: dict[int, list[Hit]] = {}
         for i, request in enumerate(requests):
             if request.group_by is not None:
-                found[i] = self._by_country(plans[i], request)
+                # Named countries are what is compared here, not favoured over the others.
+                plans[i] = replace(plans[i], favour=())
+                found[i] = self._by_speaker(plans[i], request)
         batch = [i for i in range(len(requests)) if i not in found]
         soon = {i: self.retriever.lexical_soon(plans[i], requests[i].k, requests[i].mode) for i in batch}
         embedded = [i for i in batch if not plans[i].listing and requests[i].mode != "lexical"]
@@ -206,12 +209,13 @@ class Index:
         ]
 
     def by_country(self, query: str, k: int = 10, **options: Any) -> list[Hit]:
-        """The best passage of each country for `query`: who said what, one line per country."""
+        """The best passage of each speaker for `query`: who said what, one line per country (or
+        per speaker where no country speaks)."""
         return self.search(query, k, group_by=GroupBy.country, **options)
 
-    def _by_country(self, plan: Plan, request: SearchRequest) -> list[Hit]:
-        # Named countries are what is compared here, not favoured over the others.
-        plan = Plan(plan.text, plan.scope, (), plan.understood)
+    def _by_speaker(self, plan: Plan, request: SearchRequest) -> list[Hit]:
+        """The best passage of each speaker: a country, or who speaks where no country does (the
+        Secretary-General, an organ), so that no voice falls out of the comparison."""
         vector = self.embed_queries([plan.text])[0] if request.mode != "lexical" else None
         # One passage per document, and the same words from two countries are both kept.
         pool = self._ranked(
@@ -225,9 +229,9 @@ class Index:
         )
         best: dict[str, Hit] = {}
         for hit in pool:
-            country = hit.meta.get("country")
-            if country and country not in best:
-                best[country] = hit
+            key = hit.speaker()[0]
+            if key not in best:
+                best[key] = hit
         chosen = list(best.values())[: request.k]
         for rank, hit in enumerate(chosen, start=1):
             hit.rank = rank
@@ -254,7 +258,9 @@ class Index:
         )
         if exclude:
             ranked = [c for c in ranked if c.row not in exclude]
-        return selection.hits(self.store, selection.select(self.store, ranked, k, per_doc, collapse), explain)
+        spoken_of = plan.spoken_of()
+        selected = selection.select(self.store, ranked, k, per_doc, collapse, spoken_of)
+        return selection.hits(self.store, selected, explain)
 
     def similar(self, passage_id: str, k: int = 10, per_doc: int | None = None) -> list[Hit]:
         """Passages most similar in meaning to a stored one, its own paragraph left out."""

@@ -32,23 +32,38 @@ Selected = list[tuple[Candidate, "StoredPassage"]]
 
 
 def select(
-    store: Store, ranked: list[Candidate], k: int, per_doc: int | None, collapse: bool = True
+    store: Store,
+    ranked: list[Candidate],
+    k: int,
+    per_doc: int | None,
+    collapse: bool = True,
+    spoken_of: tuple[str, ...] = (),
 ) -> Selected:
     """The best k candidates, near-duplicates collapsed (unless not `collapse`) and at most
-    `per_doc` per document."""
+    `per_doc` per document.
+
+    spoken_of: countries the question is about, not by: at most half the hits are their own
+    speeches. Every passage of Syria's speech carries its label, so a question about Syria would
+    otherwise be answered by Syria alone; it asks what was said of Syria, by anyone.
+    """
     chosen: Selected = []
     chosen_vectors: list[np.ndarray] = []
     per_document: dict[str, int] = {}
     seen_paragraphs: set[tuple[str, int]] = set()
     seen_texts: set[str] = set()
+    own_words, own_limit = 0, (k + 1) // 2
     batch = max(k * 3, 30)
     for start in range(0, len(ranked), batch):
         window = ranked[start : start + batch]
         passages = {p.row: p for p in store.passages_at([c.row for c in window])}
         vectors = store.vectors_at([c.row for c in window])
+        speakers = store.countries_of({p.doc_id for p in passages.values()}) if spoken_of else {}
         for candidate, vector in zip(window, vectors, strict=True):
             passage = passages.get(candidate.row)
             if passage is None:
+                continue
+            own = speakers.get(passage.doc_id) in spoken_of
+            if own and own_words >= own_limit:
                 continue
             key = (passage.doc_id, passage.paragraph)
             text = " ".join(passage.text.lower().split())
@@ -63,6 +78,7 @@ def select(
             seen_paragraphs.add(key)
             seen_texts.add(text)
             per_document[passage.doc_id] = per_document.get(passage.doc_id, 0) + 1
+            own_words += own
             if len(chosen) == k:
                 return chosen
     return chosen
@@ -90,6 +106,7 @@ def hits(store: Store, selected: Selected, explain: bool = False) -> list[Hit]:
                 block=passage.paragraph,
                 page=passage.page,
                 part=passage.part,
+                cosine=candidate.dense_score,
                 explain={
                     "dense_rank": candidate.dense_rank,
                     "dense_score": candidate.dense_score,

@@ -471,6 +471,15 @@ class Store:
         )
         return {r[0]: StoredDocument(r[0], r[1], r[2], r[3], r[4], json.loads(r[5])) for r in cur}
 
+    def countries_of(self, doc_ids: Iterable[str]) -> dict[str, str | None]:
+        """The country that speaks in each document, None where none does."""
+        unique = list(doc_ids)
+        if not unique:
+            return {}
+        marks = ",".join("?" * len(unique))
+        cur = self.db.execute(f"SELECT doc_id, country FROM documents WHERE doc_id IN ({marks})", unique)
+        return dict(cur.fetchall())
+
     def document_passages(self, doc_id: str) -> list[StoredPassage]:
         cur = self.db.execute(
             f"{_PASSAGE} WHERE doc_id = ? ORDER BY n",

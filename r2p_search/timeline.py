@@ -26,7 +26,7 @@ DEFAULT_THRESHOLD = 0.5
 
 class By(StrEnum):
     year = "year"  # a bar per year
-    country = "country"  # a row per country
+    country = "country"  # a row per speaker: a country, or who speaks where no country does
 
 
 GROUPS = tuple(b.value for b in By)
@@ -34,12 +34,13 @@ GROUPS = tuple(b.value for b in By)
 
 @dataclass
 class Bucket:
-    key: str  # the year, or the country code
-    label: str  # the year, or the country's name
+    key: str  # the year; or the speaker: a country's code, a speaker's or organ's name, a document id
+    label: str  # the year, or the country's or speaker's name
     documents: int
     matching_documents: int
     passages: int
     best: Hit | None = None
+    kind: str = "year"  # or what the speaker is: country, speaker, organ, document
 
     @property
     def share(self) -> float:
@@ -49,6 +50,7 @@ class Bucket:
         return {
             "key": self.key,
             "label": self.label,
+            "kind": self.kind,
             "documents": self.documents,
             "matching_documents": self.matching_documents,
             "share": round(self.share, 4),
@@ -102,8 +104,8 @@ def timeline(
     if plan.scope:
         in_scope[:] = False
         in_scope[index.store.scope_rows(plan.scope)] = True
-    group_of = table.year if by == "year" else table.country
-    labels = table.year_labels if by == "year" else table.country_labels
+    group_of = table.year if by == "year" else table.speaker
+    labels = table.year_labels if by == "year" else [label for _, label, _ in table.speakers]
     hits = in_scope & (scores >= threshold)
     buckets: list[Bucket] = []
     for g, label in enumerate(labels):
@@ -119,12 +121,13 @@ def timeline(
             best = hits_at(index.store, [Candidate(top, float(scores[top]))])[0]
         buckets.append(
             Bucket(
-                key=label if by == "year" else table.country_codes[g],
+                key=label if by == "year" else table.speakers[g][0],
                 label=label,
                 documents=len(docs),
                 matching_documents=len(np.unique(table.doc[matching])),
                 passages=int(matching.sum()),
                 best=best,
+                kind="year" if by == "year" else table.speakers[g][2],
             )
         )
     if by == "country":

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -407,7 +408,10 @@ def test_real_speeches_across_years_questions_filters_grouping_and_timeline(
     with Index.open(years_index, embedder=model) as index:
         # A speaker and a year: Canada's 2012 speech, and its passage on Syria among the first.
         plan = index.plan("What did Canada say in 2012 about Syria?")
-        assert plan.describe() == "year: 2012; country: Canada (favoured); about: Syria"
+        assert plan.describe() == (
+            "year: 2012; country: Canada (favoured); "
+            "about: Syria (said by anyone; for its own speeches: --country SYR)"
+        )
         hits = index.search("What did Canada say in 2012 about Syria?", k=3)
         assert {h.doc_id for h in hits} == {"2012/CAN_67_2012"}
         assert any("Syria" in h.text for h in hits)
@@ -423,3 +427,75 @@ def test_real_speeches_across_years_questions_filters_grouping_and_timeline(
         assert [b.key for b in line.buckets] == ["2005", "2011", "2012"]
         assert all(b.documents == (3 if b.key != "2011" else 5) for b in line.buckets)
         assert line.buckets[0].best is not None and line.buckets[0].matching_documents >= 1
+
+
+@pytest.fixture(scope="module")
+def voices_index(model: SentenceTransformerEmbedder, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Seven speeches of 2011, the European Union's among them, and the Secretary-General's."""
+    from .conftest import SEED, UNGDC
+
+    if not UNGDC.is_dir():
+        pytest.skip(f"real General Debate files not found at {UNGDC}")
+    root = tmp_path_factory.mktemp("voices")
+    (root / "corpus" / "2011").mkdir(parents=True)
+    for name in [*SAMPLE_2011, "EU_66_2011"]:
+        shutil.copy(UNGDC / "2011" / f"{name}.txt", root / "corpus" / "2011" / f"{name}.txt")
+    shutil.copy(SEED, root / "corpus" / SEED.name)
+    build_index(root / "corpus", root / "index", embedder=model)
+    return root / "index"
+
+
+def test_views_by_speaker_keep_the_secretary_general(
+    model: SentenceTransformerEmbedder, voices_index: Path
+) -> None:
+    with Index.open(voices_index, embedder=model) as index:
+        grouped = index.by_country("the responsibility to protect civilians", k=20)
+        assert len(grouped) == 8  # one line per speaker: seven countries and the Secretary-General
+        speakers = {h.speaker() for h in grouped}
+        assert ("secretary-general", "Secretary-General", "speaker") in speakers
+        assert ("EU", "European Union", "country") in speakers
+        line = timeline(index, "the responsibility to protect civilians", by="country")
+        assert sum(b.documents for b in line.buckets) == 8
+        rows = {b.label: b.to_json() for b in line.buckets}
+        assert rows["Secretary-General"]["kind"] == "speaker" and rows["Syria"]["kind"] == "country"
+
+
+def test_a_country_alone_is_what_is_spoken_of_by_anyone(
+    model: SentenceTransformerEmbedder, voices_index: Path
+) -> None:
+    with Index.open(voices_index, embedder=model) as index:
+        for question in ("Syria", "what about Syria"):
+            hits = index.search(question, k=10)
+            own = [h for h in hits if h.doc_id == "2011/SYR_66_2011"]
+            assert len(hits) == 10 and len(own) <= 5, [h.passage_id for h in hits]
+            assert "--country SYR" in index.plan(question).describe()
+        # Said to be the speaker: its own speech first.
+        said = index.search("Syria's statement on the conflict", k=5)
+        assert said[0].doc_id == "2011/SYR_66_2011"
+        assert index.plan("Syria's statement on the conflict").favour == ("SYR",)
+
+
+def test_a_hit_shows_its_citation_and_a_cosine_that_compares_across_questions(voices_index: Path) -> None:
+    shown = run_cli("search", "Libya", "--index", str(voices_index), "-k", "3")
+    assert shown.returncode == 0, shown.stderr
+    header = shown.stdout[shown.stdout.index(" 1. ") :].split("\n\n")[0]
+    # The rank and the citation a person reads, the id set apart; no score without --explain.
+    assert re.match(r" 1\. \S.* · para\. \d+\s+id \S+:\d+\n", header), header
+    assert "score" not in shown.stdout
+    explained = run_cli("search", "Libya", "--index", str(voices_index), "-k", "1", "--explain")
+    assert re.search(r"score [\d.]+ +cosine 0\.\d{3}", explained.stdout), explained.stdout
+    short = json.loads(run_cli("search", "Libya", "--index", str(voices_index), "--json").stdout)
+    asked = json.loads(
+        run_cli(
+            "search",
+            "who invoked the responsibility to protect over Libya?",
+            "--index",
+            str(voices_index),
+            "--json",
+        ).stdout
+    )
+    for result in (short, asked):
+        assert all(-1 <= hit["cosine"] <= 1 and hit["citation"] for hit in result["results"])
+    # Scores on two scales (cosine + BM25 for a name, reciprocal ranks for a question); cosines on one.
+    assert short["results"][0]["score"] > 1 > 0.1 > asked["results"][0]["score"]
+    assert 0.3 < short["results"][0]["cosine"] and 0.3 < asked["results"][0]["cosine"]

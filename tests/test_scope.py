@@ -120,7 +120,8 @@ def test_mentions_prefer_the_longest_name_and_need_capitals_for_us() -> None:
         ("aid after the 2010 earthquake", (), (None, None), None),
         ("At the 2017 debate, how did Burma respond?", ("MMR",), (2017, 2017), "how did Burma respond?"),
         ("what did Chile say at the 2019 General Assembly", ("CHL",), (2019, 2019), "what did Chile say"),
-        ("Libya resolution 1973", ("LBY",), (None, None), "Libya resolution 1973"),
+        # A country first, with nothing saying it speaks, is what the question is about.
+        ("Libya resolution 1973", (), (None, None), "Libya resolution 1973"),
         ("protect civilians", (), (None, None), "protect civilians"),
     ],
 )
@@ -143,7 +144,15 @@ def test_questions_are_understood(
         ("did Canada and Chile speak on famine in Somalia", ("CAN", "CHL"), ("SOM",)),
         ("what did Vietnam urge on the South China Sea", ("VNM",), ("CHN",)),
         ("Russia on Ukraine", ("RUS",), ("UKR",)),
-        ("Libya resolution 1973", ("LBY",), ()),
+        ("Libya resolution 1973", (), ("LBY",)),
+        # A country alone, or first with nothing saying it speaks, is spoken of, by anyone.
+        ("Syria", (), ("SYR",)),
+        ("Syria chemical weapons", (), ("SYR",)),
+        ("Syria's war", (), ("SYR",)),
+        # First, and the words after it say it speaks.
+        ("Syria's statement on refugees", ("SYR",), ()),
+        ("Chile says debt relief is overdue", ("CHL",), ()),
+        ("Canada and Chile on debt relief", ("CAN", "CHL"), ()),
         ("which countries criticised Russia over Ukraine", (), ("RUS", "UKR")),
         ("statements by the UK on Syria", ("GBR",), ("SYR",)),
         ("what Russia said about Ukraine", ("RUS",), ("UKR",)),
@@ -250,7 +259,10 @@ def test_years_named_in_a_question_scope_the_search_and_countries_are_favoured(i
         # Myanmar is spoken of here, not speaking: its own speech is not lifted.
         plan = index.plan("what did Chile say in 2019 about debt relief for Myanmar")
         assert (plan.favour, plan.understood.topics) == (("CHL",), ("MMR",))
-        assert plan.describe() == "year: 2019; country: Chile (favoured); about: Myanmar"
+        assert plan.describe() == (
+            "year: 2019; country: Chile (favoured); "
+            "about: Myanmar (said by anyone; for its own speeches: --country MMR)"
+        )
         # A year with no documents does not empty the answer.
         assert index.search("in 1850, debt relief", k=3)
 

@@ -40,6 +40,28 @@ def context_label(meta: dict[str, Any]) -> str:
     return ", ".join(p for p in parts if p)
 
 
+def speaker(meta: dict[str, Any], doc_id: str, title: str = "") -> tuple[str, str, str]:
+    """Who speaks in a document, for grouping by speaker: (key, label, kind).
+
+    The country where a country speaks (kind "country": key its code, label its name);
+    otherwise the speaker the metadata names ("speaker": "Secretary-General"), or the organ
+    whose document it is ("organ"); failing all, the document itself ("document"), so that no
+    document falls out of a view by speaker.
+    """
+    code = meta.get("country")
+    if isinstance(code, str) and code:
+        return code, str(meta.get("country_name") or country_name(code) or code), "country"
+    who = meta.get("speaker")
+    if isinstance(who, str) and who.strip():
+        # "UN Secretary-General" and "Secretary-General" are one speaker.
+        label = re.sub(r"^(?:the\s+)?(?:UN|United\s+Nations)\s+", "", who.strip(), flags=re.I)
+        return label.lower(), label, "speaker"
+    organ = meta.get("organ")
+    if isinstance(organ, str) and organ.strip():
+        return organ.strip().lower(), organ.strip(), "organ"
+    return doc_id, title or str(meta.get("title") or doc_id), "document"
+
+
 def context_terms(meta: dict[str, Any]) -> str:
     """Everything known of a document, as words for the lexical index."""
     keys = ("title", "symbol", "organ", "place", "speaker", "country", "year")
