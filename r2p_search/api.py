@@ -14,10 +14,10 @@ from typing import TYPE_CHECKING, Any
 from . import config
 from .query import scope_from_options
 from .request import SearchRequest
-from .timeline import DEFAULT_THRESHOLD
 
 if TYPE_CHECKING:
     from .search import Index
+    from .timeline import Timeline
 
 Names = str | Sequence[str] | None
 """One value or several: `country="Chile"` or `country=["Chile", "Peru"]`."""
@@ -87,7 +87,7 @@ def timeline(
     query: str,
     *,
     by: str = "year",
-    threshold: float = DEFAULT_THRESHOLD,
+    threshold: float | None = None,
     country: Names = None,
     year: int | None = None,
     years: str | None = None,
@@ -96,10 +96,38 @@ def timeline(
     literal: bool = False,
 ) -> dict[str, Any]:
     """What `timeline QUERY --json` prints."""
+    return timeline_result(
+        index,
+        query,
+        by=by,
+        threshold=threshold,
+        country=country,
+        year=year,
+        years=years,
+        symbol=symbol,
+        organ=organ,
+        literal=literal,
+    ).to_json()
+
+
+def timeline_result(
+    index: Index,
+    query: str,
+    *,
+    by: str = "year",
+    threshold: float | None = None,
+    country: Names = None,
+    year: int | None = None,
+    years: str | None = None,
+    symbol: Names = None,
+    organ: Names = None,
+    literal: bool = False,
+) -> Timeline:
+    """The timeline itself, for a page that also says in words how it was read."""
     from .timeline import timeline as build
 
     scope = scope_from_options(_many(country), year, years or None, None, _many(symbol), _many(organ))
-    return build(index, query, by=by, scope=scope, literal=literal, threshold=threshold).to_json()
+    return build(index, query, by=by, scope=scope, literal=literal, threshold=threshold)
 
 
 def status(index_dir: Path) -> dict[str, Any]:

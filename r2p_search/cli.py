@@ -23,7 +23,7 @@ from rich.markup import escape
 from . import config
 from .errors import REBUILD_HINT, IndexMissingError, QualityError, QueryError, R2PError
 from .request import GroupBy, Mode, SearchRequest, check_k
-from .timeline import DEFAULT_THRESHOLD, By
+from .timeline import By
 
 app = typer.Typer(
     name="r2p-search",
@@ -360,9 +360,14 @@ def timeline(
         By, typer.Option("--by", help="year (a bar per year) or country (a row per country).")
     ] = By.year,
     threshold: Annotated[
-        float,
-        typer.Option("--threshold", help="Cosine at which a passage counts as speaking to the topic."),
-    ] = DEFAULT_THRESHOLD,
+        float | None,
+        typer.Option(
+            "--threshold",
+            help="Cosine at which a passage counts on its meaning alone "
+            "[default: calibrated for each question over the index].",
+            show_default=False,
+        ),
+    ] = None,
     country: CountryOpt = None,
     year: YearOpt = None,
     years: YearsOpt = None,
@@ -375,8 +380,10 @@ def timeline(
 ) -> None:
     """How strongly a topic is present in each year: the share of documents with a passage on it.
 
-    Every passage is scored (not only the top few); bars show the share of that year's documents
-    with at least one passage at or above --threshold, with the best passage of the year.
+    Every passage is scored (not only the top few). A passage speaks to the topic when its cosine
+    stands out from the question's scores over the whole index (or reaches --threshold), or when
+    its text holds the topic's words. Bars show the share of each year's documents with such a
+    passage, with the best passage of the year.
     """
     from .present import render_timeline
     from .query import scope_from_options

@@ -41,7 +41,6 @@ from pydantic import Field
 from . import __version__, api, config
 from .errors import R2PError
 from .live import LiveIndex
-from .timeline import DEFAULT_THRESHOLD
 
 NAME = "r2p-search"
 
@@ -117,8 +116,11 @@ By = Annotated[
     Literal["year", "country"], Field(description="year: one bucket per year; country: one per country.")
 ]
 Threshold = Annotated[
-    float,
-    Field(description="Cosine (-1..1) at which a passage counts as speaking to the topic."),
+    float | None,
+    Field(
+        description="Cosine (-1..1) at which a passage counts on its meaning alone; "
+        "by default one calibrated for the question over the whole index."
+    ),
 ]
 
 
@@ -234,7 +236,7 @@ def build_server(live: LiveIndex) -> MCPServer[None]:
     def timeline(
         query: Query,
         by: By = "year",
-        threshold: Threshold = DEFAULT_THRESHOLD,
+        threshold: Threshold = None,
         country: Country = None,
         year: Year = None,
         years: Years = None,
@@ -245,8 +247,9 @@ def build_server(live: LiveIndex) -> MCPServer[None]:
         """How strongly a topic is present in each year (or country), over every passage.
 
         Returns what `r2p-search timeline --json` prints: {"query", "by", "threshold",
-        "understood", "buckets"}; each bucket has key, label, documents, matching_documents
-        (documents with a passage at or above the threshold), share, passages and best (the best
+        "presence", "understood", "buckets"}; each bucket has key, label, documents,
+        matching_documents (documents with a passage on the topic: at or above the threshold, or
+        holding the topic's words, as "presence" says), share, passages and best (the best
         passage, shaped as a search result, with its passage_id like "2011/SYR_66_2011:3").
         """
         return answer(

@@ -247,14 +247,19 @@ def render_checks(console: Console, checks: Sequence[Check]) -> None:
         console.print(f"{mark} {escape(check.what)}: {escape(check.detail)}", soft_wrap=True)
 
 
+PASSAGE_ROOM = 40
+"""Fewest characters of a bucket's best passage worth showing beside its bar; with less room on
+the line, the passage gets a line of its own."""
+
+
 def render_timeline(console: Console, timeline: Timeline, width: int = 30) -> None:
     """A bar per year (or country): share of documents with a passage on the topic, best passage."""
     if timeline.understood:
         console.print(f"[dim]understood: {escape(timeline.understood)}[/dim]")
     console.print(
-        f"[bold]{escape(timeline.query)}[/bold]: share of documents with a passage at cosine >= "
-        f"{timeline.threshold:g}, by {timeline.by}"
+        f"[bold]{escape(timeline.query)}[/bold]: share of documents with a passage on it, by {timeline.by}"
     )
+    console.print(f"[dim]a passage counts at {escape(timeline.presence.describe())}[/dim]")
     if not timeline.buckets:
         console.print("[dim]No documents in scope.[/dim]")
         return
@@ -265,6 +270,11 @@ def render_timeline(console: Console, timeline: Timeline, width: int = 30) -> No
     top = max(b.share for b in shown)
     if top > 0:
         console.print(f"[dim]bars: share of documents; a full bar is {top:.0%}[/dim]")
+    counts = 13  # " 100%  12/194"
+    width = max(10, min(width, console.width - label_width - 1 - counts))
+    whos = {id(b): _timeline_who(timeline, b.best) for b in shown if b.best is not None}
+    room = console.width - label_width - 1 - width - counts - 4 - max(map(len, whos.values()), default=0)
+    beside = room >= PASSAGE_ROOM
     for bucket in shown:
         filled = round(bucket.share / top * width) if top > 0 else 0
         bar = "█" * filled + "·" * (width - filled)
@@ -273,12 +283,27 @@ def render_timeline(console: Console, timeline: Timeline, width: int = 30) -> No
             (bar, "cyan"),
             (f" {bucket.share:>4.0%} {bucket.matching_documents:>3}/{bucket.documents:<3}", ""),
         )
+        passage = None
         if bucket.best is not None:
-            who = (
-                bucket.best.meta.get("country_name")
-                if timeline.by == "year"
-                else bucket.best.meta.get("year")
-            )
-            snippet = " ".join(safe(bucket.best.text).split())[:70]
-            line.append(f"  {who or ''}: {snippet}", style="dim")
+            passage = f"{whos[id(bucket)]}: {_excerpt(bucket.best, timeline.query)}"
+        if passage is not None and beside:
+            line.append(f"  {passage}", style="dim")
         console.print(line, soft_wrap=False, overflow="ellipsis", no_wrap=True)
+        if passage is not None and not beside:
+            # On a line of its own, the passage has almost the width of the line.
+            under = Text(" " * min(label_width + 1, 5) + passage, style="dim")
+            console.print(under, soft_wrap=False, overflow="ellipsis", no_wrap=True)
+
+
+def _timeline_who(timeline: Timeline, best: Hit | None) -> str:
+    """Who spoke the best passage of a year (or in which year, for a country's row)."""
+    if best is None:
+        return ""
+    who = best.speaker()[1] if timeline.by == "year" else best.meta.get("year")
+    return safe(str(who or ""))
+
+
+def _excerpt(hit: Hit, query: str) -> str:
+    """The sentence of a passage that shares most words with the topic, else the passage's start."""
+    text = " ".join(safe(hit.window or hit.text).split())
+    return best_sentence(text, query) or text

@@ -119,6 +119,21 @@ def best_sentence(text: str, query: str) -> str | None:
     return sentence if overlap > 0 else None
 
 
+def understood_json(plan: Plan) -> dict[str, Any]:
+    """How a question was read, as `search --json` and `timeline --json` give it."""
+    return {
+        "countries": list(plan.scope.countries),
+        "favoured_countries": list(plan.favour),
+        "countries_spoken_of": list(plan.understood.topics),
+        "year_from": plan.scope.year_from,
+        "year_to": plan.scope.year_to,
+        "docs": list(plan.scope.docs),
+        "symbols": list(plan.scope.symbols),
+        "organs": list(plan.scope.organs),
+        "searched_text": plan.text,
+    }
+
+
 @dataclass(frozen=True)
 class SearchResult:
     """One question's answer: how it was understood and searched, and the hits, best first."""
@@ -132,17 +147,7 @@ class SearchResult:
         plan = self.plan
         return {
             "query": self.query,
-            "understood": {
-                "countries": list(plan.scope.countries),
-                "favoured_countries": list(plan.favour),
-                "countries_spoken_of": list(plan.understood.topics),
-                "year_from": plan.scope.year_from,
-                "year_to": plan.scope.year_to,
-                "docs": list(plan.scope.docs),
-                "symbols": list(plan.scope.symbols),
-                "organs": list(plan.scope.organs),
-                "searched_text": plan.text,
-            },
+            "understood": understood_json(plan),
             "fusion": {"method": self.fusion[0], "lexical_weight": self.fusion[1]} if self.fusion else None,
             "results": [
                 hit.to_json() | {"best_sentence": best_sentence(hit.text, self.query)} for hit in self.hits

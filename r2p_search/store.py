@@ -635,6 +635,19 @@ class Store:
                 return 0
             raise IndexCorruptError(f"index lexical table is damaged ({exc}); {REBUILD_HINT}") from exc
 
+    def match_rows(self, match: str) -> np.ndarray:
+        """The rows an FTS5 MATCH expression finds, unscored and unordered; none for a malformed one."""
+        import numpy as np
+
+        try:
+            sql = "SELECT rowid FROM passages_fts WHERE passages_fts MATCH ?"
+            with self._reader() as reader:
+                return np.fromiter((r for (r,) in reader.execute(sql, (match,))), dtype=np.int64)
+        except sqlite3.DatabaseError as exc:
+            if "fts5" in str(exc) and "syntax" in str(exc):
+                return np.zeros(0, dtype=np.int64)
+            raise IndexCorruptError(f"index lexical table is damaged ({exc}); {REBUILD_HINT}") from exc
+
     def vectors_at(self, rows: Sequence[int]) -> np.ndarray:
         import numpy as np
 

@@ -220,8 +220,9 @@ def create_app(live: LiveIndex) -> FastAPI:
         q: Q = None,
         by: Annotated[str, Query(description="year or country")] = "year",
         threshold: Annotated[
-            float, Query(description="Cosine at which a passage counts.")
-        ] = api.DEFAULT_THRESHOLD,
+            float | None,
+            Query(description="Cosine at which a passage counts on its meaning alone; default: calibrated."),
+        ] = None,
         country: Countries = None,
         year: Year = None,
         years: Years = None,
@@ -284,9 +285,12 @@ def create_app(live: LiveIndex) -> FastAPI:
             with live.lease() as index:
                 if view == "timeline":
                     by = "country" if group_by == "country" else "year"
-                    timeline = api.timeline(index, q, by=by, **scope)
+                    found = api.timeline_result(index, q, by=by, **scope)
+                    timeline = found.to_json()
                     context["timeline"] = html.timeline_chart(timeline)
                     context["timeline_json"] = timeline
+                    context["timeline_understood"] = found.understood
+                    context["timeline_presence"] = found.presence.describe()
                     filters = {"q": q, "by": by, **scope}
                     context["timeline_url"] = "/api/timeline?" + urlencode(
                         {key: value for key, value in filters.items() if value}
