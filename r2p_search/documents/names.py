@@ -48,9 +48,11 @@ def speaker(meta: dict[str, Any], doc_id: str, title: str = "") -> tuple[str, st
     whose document it is ("organ"); failing all, the document itself ("document"), so that no
     document falls out of a view by speaker.
     """
-    code = meta.get("country")
+    code, name = meta.get("country"), meta.get("country_name")
     if isinstance(code, str) and code:
-        return code, str(meta.get("country_name") or country_name(code) or code), "country"
+        return code, str(name or country_name(code) or code), "country"
+    if isinstance(name, str) and name:
+        return name, name, "country"
     who = meta.get("speaker")
     if isinstance(who, str) and who.strip():
         # "UN Secretary-General" and "Secretary-General" are one speaker.
