@@ -24,6 +24,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 HELP_COLUMNS = 100
+_PROGRESS_BAR = re.compile(r"━ .*\d+%")  # "Embedding ━━━━━━ 25/25 100%  0:00:02 eta 0:00:00"
 TOUR_COLUMNS = 80
 # Variables that would change what --help or a command prints: a default (R2P_*), a forced
 # terminal or colours (typer and rich read these), a terminal width.
@@ -77,7 +78,8 @@ def help_block(*command: str) -> None:
 
 
 class Tour:
-    """Commands run one after the other in a scratch copy of the repository's corpus/.
+    """Commands run one after the other in a scratch copy of the repository's corpus/ (and
+    tests/eval/, for eval).
 
     The tour's first command meets no index, as a new user's does; later commands see what the
     earlier ones built. Paths in the output are the ones the user would see (./corpus, ./index).
@@ -86,6 +88,7 @@ class Tour:
     def __init__(self) -> None:
         self.dir = Path(tempfile.mkdtemp(prefix="r2p-tour-"))
         shutil.copytree(ROOT / "corpus", self.dir / "corpus")
+        shutil.copytree(ROOT / "tests" / "eval", self.dir / "tests" / "eval")
 
     def run(self, line: str) -> str:
         args = shlex.split(line)
@@ -98,7 +101,9 @@ class Tour:
             text=True,
             cwd=self.dir,
         )
-        text = _clean(done.stdout).replace(str(self.dir) + os.sep, "")
+        # A terminal redraws a progress bar in place until it is gone; a pipe gets its last state.
+        lines = [line for line in done.stdout.splitlines() if not _PROGRESS_BAR.search(line)]
+        text = _clean("\n".join(lines)).replace(str(self.dir) + os.sep, "")
         return f"$ {line}\n{text}" + (f"\n(exit code {done.returncode})" if done.returncode else "")
 
     def block(self, *lines: str) -> None:
