@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 Q ?= what about Syria
 K ?= 5
 
-.PHONY: install search test lint bench clean
+.PHONY: install search test lint bench clean docs
 
 $(VENV)/.installed: pyproject.toml
 	python3 -m venv $(VENV)
@@ -29,6 +29,10 @@ test: lint
 
 bench: install
 	$(PY) benchmarks/compare.py
+
+# Each command's --help into docs/commands.md, and the README's tour run again on corpus/.
+docs: install
+	$(PY) -m cogapp -r -I docs docs/commands.md README.md
 
 clean:
 	rm -rf index .pytest_cache .ruff_cache

@@ -125,7 +125,7 @@ IndexOpt = Annotated[
     Path | None,
     typer.Option("--index", help="Index folder. [default: ./index or $R2P_INDEX]"),
 ]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON on stdout (see README for fields).")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON on stdout (fields: docs/commands.md).")]
 TopK = Annotated[int, typer.Option("-k", "--top-k", help="How many passages to return.")]
 
 
@@ -565,7 +565,7 @@ def eval_(
 ) -> None:
     """Score retrieval on a query set: MRR@10, nDCG@10, hit@1, hit@10 and recall@k per mode.
 
-    Lists the queries with no relevant passage in the top 10. The file format is in the README.
+    Lists the queries with no relevant passage in the top 10. The file format: docs/quality.md.
     """
     from .evaluate import Evaluation, evaluate, load_queries
     from .present import render_eval
