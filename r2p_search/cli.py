@@ -311,7 +311,11 @@ def search(
     literal: LiteralOpt = False,
     group_by: Annotated[
         GroupBy | None,
-        typer.Option("--group-by", help="country: the best passage of each country, one per country."),
+        typer.Option(
+            "--group-by",
+            help="country: the best passage of each speaker: each country, and the Secretary-General "
+            "or organ where no country speaks.",
+        ),
     ] = None,
 ) -> None:
     """Rank passages by how well they answer QUERY (or each line of --queries FILE).

@@ -101,7 +101,10 @@ Doc = Annotated[
 PerDoc = Annotated[int | None, Field(description="At most this many passages from one document.")]
 GroupBy = Annotated[
     Literal["country"] | None,
-    Field(description="'country': the best passage of each country, one per country."),
+    Field(
+        description="'country': the best passage of each speaker (each country; the "
+        "Secretary-General or organ where no country speaks)."
+    ),
 ]
 LiteralQuery = Annotated[
     bool,

@@ -68,7 +68,12 @@ Docs = Annotated[list[str] | None, Query(description="Only these documents, by i
 Symbols = Annotated[list[str] | None, Query(description="Only the documents with these UN symbols.")]
 Organs = Annotated[list[str] | None, Query(description="Only documents of these UN organs (GA, SC, ...).")]
 PerDoc = Annotated[int | None, Query(description="At most this many passages from one document.")]
-GroupBy = Annotated[str | None, Query(description="country: the best passage of each country.")]
+GroupBy = Annotated[
+    str | None,
+    Query(
+        description="country: the best passage of each speaker (a country, or who speaks where none does)."
+    ),
+]
 
 
 def search_request(
