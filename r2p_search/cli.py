@@ -13,6 +13,7 @@ import functools
 import os
 import sys
 from collections.abc import Callable, Iterator
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
@@ -281,6 +282,47 @@ LiteralOpt = Annotated[
 ]
 
 
+class Format(StrEnum):
+    """How `search` prints its results."""
+
+    text = "text"
+    json = "json"
+    csv = "csv"
+    markdown = "markdown"
+
+
+FormatOpt = Annotated[
+    Format | None,
+    typer.Option(
+        "--format",
+        help="text: for reading; json: as --json; csv: a header row, then a row per passage; markdown: "
+        "a list of citations, passage ids and short quotes, to paste into notes. [default: text]",
+        show_default=False,
+    ),
+]
+
+
+def _output_format(chosen: Format | None, as_json: bool) -> Format:
+    if as_json and chosen not in (None, Format.json):
+        raise typer.BadParameter(f"--json prints JSON: give it or --format {chosen}, not both")
+    return Format.json if as_json else chosen or Format.text
+
+
+def _export(results: list[Any], chosen: Format) -> None:
+    """Results as CSV or Markdown on stdout; what was understood, and empty results, said on stderr."""
+    from .export import csv_text, markdown
+
+    for result in results:
+        about = f"{result.query}: " if len(results) > 1 else ""
+        understood = result.plan.describe()
+        if understood:
+            err.print(f"[dim]{escape(about)}understood: {escape(understood)}[/dim]")
+        if not result.hits:
+            err.print(f"[dim]{escape(about)}No passages found.[/dim]")
+    found = [result.to_json() for result in results]
+    sys.stdout.write(csv_text(found) if chosen == Format.csv else markdown(found, headings=len(results) > 1))
+
+
 @app.command()
 @handles_errors
 def search(
@@ -313,6 +355,7 @@ def search(
         GroupBy | None,
         typer.Option("--group-by", help="country: the best passage of each country, one per country."),
     ] = None,
+    output: FormatOpt = None,
 ) -> None:
     """Rank passages by how well they answer QUERY (or each line of --queries FILE).
 
@@ -327,6 +370,7 @@ def search(
 
     if (query is None) == (queries is None):
         raise typer.BadParameter("give either a QUERY or --queries FILE")
+    chosen = _output_format(output, as_json)
     check_k(k)
     scope = scope_from_options(country, year, years, doc, symbol, organ)
     batch = _read_queries(queries) if queries is not None else [query or ""]
@@ -345,8 +389,11 @@ def search(
     ]
     with _open_index(corpus, index, model, preload=mode != Mode.lexical) as idx:
         results = idx.answer(requests)
+    if chosen in (Format.csv, Format.markdown):
+        _export(results, chosen)
+        return
     for result in results:
-        if as_json:
+        if chosen == Format.json:
             _print_json(result.to_json())
         else:
             render_search(out, result, explain=explain, title=len(results) > 1)

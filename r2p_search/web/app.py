@@ -8,8 +8,6 @@ renders results on the server, so a search works without JavaScript and its URL 
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -34,6 +32,7 @@ from ..errors import (
     QueryError,
     R2PError,
 )
+from ..export import csv_text
 from ..live import LiveIndex
 from ..request import SearchRequest
 from . import html
@@ -256,7 +255,7 @@ def create_app(live: LiveIndex) -> FastAPI:
         with live.lease() as index:
             found = index.answer([asked])[0].to_json()
         return Response(
-            _csv(found["results"]),
+            csv_text([found]),
             media_type="text/csv; charset=utf-8",
             headers={"Content-Disposition": 'attachment; filename="r2p-search.csv"'},
         )
@@ -470,29 +469,6 @@ def _page_url(form: dict[str, Any], **changes: Any) -> str:
 
 def _api_query(form: dict[str, Any]) -> list[tuple[str, Any]]:
     return [(key, value) for key, value in form.items() if key in SEARCH_PARAMS]
-
-
-CSV_COLUMNS = ("rank", "score", "citation", "passage_id", "doc_id", "title", "date", "paragraph", "page")
-
-
-def _csv(hits: list[dict[str, Any]]) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow([*CSV_COLUMNS, "symbol", "country", "text"])
-    for hit in hits:
-        meta = hit.get("meta") or {}
-        row = [hit.get(column) for column in CSV_COLUMNS]
-        # A cell starting with = + - @ is a formula to a spreadsheet: quote it as text.
-        texts = [_cell(value) for value in (meta.get("symbol"), meta.get("country_name"), hit.get("text"))]
-        writer.writerow(
-            [*("" if value is None else value for value in row[:2]), *map(_cell, row[2:]), *texts]
-        )
-    return out.getvalue()
-
-
-def _cell(value: Any) -> str:
-    text = "" if value is None else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
 def _mount_swagger(app: FastAPI) -> None:
