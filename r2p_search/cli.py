@@ -442,24 +442,67 @@ def timeline(
 @handles_errors
 def similar(
     passage_id: Annotated[
-        str,
-        typer.Argument(help='A passage id as printed by search (DOC:12), or a citation: "A/66/874 para 11".'),
-    ],
+        str | None,
+        typer.Argument(
+            help='A passage id as printed by search (DOC:12), or a citation: "A/66/874 para 11".',
+            metavar="PASSAGE_ID",
+            show_default=False,
+        ),
+    ] = None,
+    text: Annotated[
+        str | None,
+        typer.Option(
+            "--text",
+            help='A text of your own instead of a passage, such as a paragraph of a draft; "-" reads it '
+            "from stdin.",
+        ),
+    ] = None,
     k: TopK = config.DEFAULT_TOP_K,
     per_doc: PerDocOpt = None,
+    country: CountryOpt = None,
+    year: YearOpt = None,
+    years: YearsOpt = None,
+    doc: DocOpt = None,
+    symbol: SymbolOpt = None,
+    organ: OrganOpt = None,
     corpus: CorpusOpt = None,
     index: IndexOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Passages most similar in meaning to PASSAGE_ID (the passage itself left out)."""
-    from .present import render_hits
+    """Passages most similar in meaning to PASSAGE_ID (the passage itself left out), or to a text
+    of your own with --text: what was said like a paragraph of your draft.
 
-    with _open_index(corpus, index) as idx:
-        result = idx.more_like(passage_id, k, per_doc=per_doc)
+    Passages the text quotes whole are left out, as the passage itself is.
+    """
+    from .present import render_hits
+    from .query import scope_from_options
+    from .request import clean_text
+
+    if (passage_id is None) == (text is None):
+        raise typer.BadParameter('give either a PASSAGE_ID or --text "..." (--text - reads stdin)')
+    check_k(k)
+    scope = scope_from_options(country, year, years, doc, symbol, organ)
+    if text is not None:
+        text = clean_text(_read_stdin() if text == "-" else text)  # checked before an index is opened
+    with _open_index(corpus, index, preload=text is not None) as idx:
+        if text is not None:
+            result = idx.like_text(text, k, per_doc, scope)
+        else:
+            result = idx.more_like(passage_id or "", k, per_doc, scope)
     if as_json:
         _print_json(result.to_json())
     else:
         render_hits(out, result.text, result.hits)
+
+
+def _read_stdin() -> str:
+    if sys.stdin is None:
+        raise QueryError("no standard input to read the text from")
+    if sys.stdin.isatty():
+        err.print("Reading the text from standard input: end it with Ctrl-D.")
+    # Bytes that are not UTF-8 are replaced rather than refused: a draft pasted from a word
+    # processor is still worth matching.
+    return sys.stdin.buffer.read().decode("utf-8", errors="replace")
 
 
 @app.command()
