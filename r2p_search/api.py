@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from . import config
+from .errors import QueryError
 from .query import scope_from_options
 from .request import SearchRequest
 
@@ -71,10 +72,26 @@ def search_many(index: Index, queries: Sequence[str], **options: Any) -> dict[st
 
 
 def similar(
-    index: Index, passage_id: str, k: int = config.DEFAULT_TOP_K, per_doc: int | None = None
+    index: Index,
+    passage_id: str | None = None,
+    k: int = config.DEFAULT_TOP_K,
+    per_doc: int | None = None,
+    *,
+    text: str | None = None,
+    country: Names = None,
+    year: int | None = None,
+    years: str | None = None,
+    doc: Names = None,
+    symbol: Names = None,
+    organ: Names = None,
 ) -> dict[str, Any]:
-    """What `similar PASSAGE_ID --json` prints."""
-    return index.more_like(passage_id, k, per_doc).to_json()
+    """What `similar PASSAGE_ID --json` prints, or with `text` instead, `similar --text TEXT --json`."""
+    if (passage_id is None) == (text is None):
+        raise QueryError("give a passage id or a text, not both or neither")
+    scope = scope_from_options(_many(country), year, years or None, _many(doc), _many(symbol), _many(organ))
+    if text is not None:
+        return index.like_text(text, k, per_doc, scope).to_json()
+    return index.more_like(passage_id or "", k, per_doc, scope).to_json()
 
 
 def show(index: Index, passage_id: str, context: int = 0) -> dict[str, Any]:

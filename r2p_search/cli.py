@@ -13,6 +13,7 @@ import functools
 import os
 import sys
 from collections.abc import Callable, Iterator
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
@@ -281,6 +282,47 @@ LiteralOpt = Annotated[
 ]
 
 
+class Format(StrEnum):
+    """How `search` prints its results."""
+
+    text = "text"
+    json = "json"
+    csv = "csv"
+    markdown = "markdown"
+
+
+FormatOpt = Annotated[
+    Format | None,
+    typer.Option(
+        "--format",
+        help="text: for reading; json: as --json; csv: a header row, then a row per passage; markdown: "
+        "a list of citations, passage ids and short quotes, to paste into notes. [default: text]",
+        show_default=False,
+    ),
+]
+
+
+def _output_format(chosen: Format | None, as_json: bool) -> Format:
+    if as_json and chosen not in (None, Format.json):
+        raise typer.BadParameter(f"--json prints JSON: give it or --format {chosen}, not both")
+    return Format.json if as_json else chosen or Format.text
+
+
+def _export(results: list[Any], chosen: Format) -> None:
+    """Results as CSV or Markdown on stdout; what was understood, and empty results, said on stderr."""
+    from .export import csv_text, markdown
+
+    for result in results:
+        about = f"{result.query}: " if len(results) > 1 else ""
+        understood = result.plan.describe()
+        if understood:
+            err.print(f"[dim]{escape(about)}understood: {escape(understood)}[/dim]")
+        if not result.hits:
+            err.print(f"[dim]{escape(about)}No passages found.[/dim]")
+    found = [result.to_json() for result in results]
+    sys.stdout.write(csv_text(found) if chosen == Format.csv else markdown(found, headings=len(results) > 1))
+
+
 @app.command()
 @handles_errors
 def search(
@@ -317,6 +359,7 @@ def search(
             "or organ where no country speaks.",
         ),
     ] = None,
+    output: FormatOpt = None,
 ) -> None:
     """Rank passages by how well they answer QUERY (or each line of --queries FILE).
 
@@ -331,6 +374,7 @@ def search(
 
     if (query is None) == (queries is None):
         raise typer.BadParameter("give either a QUERY or --queries FILE")
+    chosen = _output_format(output, as_json)
     check_k(k)
     scope = scope_from_options(country, year, years, doc, symbol, organ)
     batch = _read_queries(queries) if queries is not None else [query or ""]
@@ -349,8 +393,11 @@ def search(
     ]
     with _open_index(corpus, index, model, preload=mode != Mode.lexical) as idx:
         results = idx.answer(requests)
+    if chosen in (Format.csv, Format.markdown):
+        _export(results, chosen)
+        return
     for result in results:
-        if as_json:
+        if chosen == Format.json:
             _print_json(result.to_json())
         else:
             render_search(out, result, explain=explain, title=len(results) > 1)
@@ -406,24 +453,67 @@ def timeline(
 @handles_errors
 def similar(
     passage_id: Annotated[
-        str,
-        typer.Argument(help='A passage id as printed by search (DOC:12), or a citation: "A/66/874 para 11".'),
-    ],
+        str | None,
+        typer.Argument(
+            help='A passage id as printed by search (DOC:12), or a citation: "A/66/874 para 11".',
+            metavar="PASSAGE_ID",
+            show_default=False,
+        ),
+    ] = None,
+    text: Annotated[
+        str | None,
+        typer.Option(
+            "--text",
+            help='A text of your own instead of a passage, such as a paragraph of a draft; "-" reads it '
+            "from stdin.",
+        ),
+    ] = None,
     k: TopK = config.DEFAULT_TOP_K,
     per_doc: PerDocOpt = None,
+    country: CountryOpt = None,
+    year: YearOpt = None,
+    years: YearsOpt = None,
+    doc: DocOpt = None,
+    symbol: SymbolOpt = None,
+    organ: OrganOpt = None,
     corpus: CorpusOpt = None,
     index: IndexOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Passages most similar in meaning to PASSAGE_ID (the passage itself left out)."""
-    from .present import render_hits
+    """Passages most similar in meaning to PASSAGE_ID (the passage itself left out), or to a text
+    of your own with --text: what was said like a paragraph of your draft.
 
-    with _open_index(corpus, index) as idx:
-        result = idx.more_like(passage_id, k, per_doc=per_doc)
+    Passages the text quotes whole are left out, as the passage itself is.
+    """
+    from .present import render_hits
+    from .query import scope_from_options
+    from .request import clean_text
+
+    if (passage_id is None) == (text is None):
+        raise typer.BadParameter('give either a PASSAGE_ID or --text "..." (--text - reads stdin)')
+    check_k(k)
+    scope = scope_from_options(country, year, years, doc, symbol, organ)
+    if text is not None:
+        text = clean_text(_read_stdin() if text == "-" else text)  # checked before an index is opened
+    with _open_index(corpus, index, preload=text is not None) as idx:
+        if text is not None:
+            result = idx.like_text(text, k, per_doc, scope)
+        else:
+            result = idx.more_like(passage_id or "", k, per_doc, scope)
     if as_json:
         _print_json(result.to_json())
     else:
         render_hits(out, result.text, result.hits)
+
+
+def _read_stdin() -> str:
+    if sys.stdin is None:
+        raise QueryError("no standard input to read the text from")
+    if sys.stdin.isatty():
+        err.print("Reading the text from standard input: end it with Ctrl-D.")
+    # Bytes that are not UTF-8 are replaced rather than refused: a draft pasted from a word
+    # processor is still worth matching.
+    return sys.stdin.buffer.read().decode("utf-8", errors="replace")
 
 
 @app.command()

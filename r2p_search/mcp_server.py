@@ -1,10 +1,11 @@
 """The index as tools for AI assistants: a Model Context Protocol (MCP) server on stdin and stdout.
 
-`r2p-search mcp --index DIR` serves four tools over stdio, each answering with the JSON object
+`r2p-search mcp --index DIR` serves five tools over stdio, each answering with the JSON object
 the command of the same name prints with --json:
 
 - search(query, ...): passages that answer a question, best first, with citations;
 - similar(passage_id, ...): passages close in meaning to one passage;
+- similar_text(text, ...): passages close in meaning to a text of one's own (`similar --text`);
 - show(passage_id, ...): one passage, with its neighbours if asked;
 - timeline(query, ...): how strongly a topic is present in each year (or country).
 
@@ -48,8 +49,9 @@ INSTRUCTIONS = """\
 Semantic search over a collection of UN documents (speeches, reports, resolutions, meeting \
 records). Start with `search`; every hit carries a passage_id such as 2011/SYR_66_2011:3 and a \
 citation to quote. Pass a passage_id to `show` (with context for the surrounding paragraphs) or to \
-`similar`. A UN document symbol such as A/66/874 can be the query, alone or with words. Use \
-`timeline` to see in which years (or countries) a topic comes up."""
+`similar`, and a paragraph of a draft to `similar_text`. A UN document symbol such as A/66/874 can \
+be the query, alone or with words. Use `timeline` to see in which years (or countries) a topic \
+comes up."""
 
 # Every tool only reads the index, and the same question asks the same build the same thing.
 READ_ONLY = ToolAnnotations(read_only_hint=True, destructive_hint=False, idempotent_hint=True)
@@ -212,7 +214,15 @@ def build_server(live: LiveIndex) -> MCPServer[None]:
 
     @server.tool(annotations=READ_ONLY)
     def similar(
-        passage_id: PassageId, k: TopK = config.DEFAULT_TOP_K, per_doc: PerDoc = None
+        passage_id: PassageId,
+        k: TopK = config.DEFAULT_TOP_K,
+        per_doc: PerDoc = None,
+        country: Country = None,
+        year: Year = None,
+        years: Years = None,
+        symbol: Symbol = None,
+        organ: Organ = None,
+        doc: Doc = None,
     ) -> dict[str, Any]:
         """Passages closest in meaning to one passage (that passage left out), best first.
 
@@ -221,7 +231,29 @@ def build_server(live: LiveIndex) -> MCPServer[None]:
         {"passage_id", "text" (the passage they are like), "results"}, the results shaped as in
         `search`.
         """
-        return answer(api.similar, passage_id, k=k, per_doc=per_doc)
+        filters = {"country": country, "year": year, "years": years, "symbol": symbol, "organ": organ}
+        return answer(api.similar, passage_id, k=k, per_doc=per_doc, doc=doc, **filters)
+
+    @server.tool(annotations=READ_ONLY)
+    def similar_text(
+        text: Annotated[str, Field(description="A paragraph of one's own, such as a draft's.")],
+        k: TopK = config.DEFAULT_TOP_K,
+        per_doc: PerDoc = None,
+        country: Country = None,
+        year: Year = None,
+        years: Years = None,
+        symbol: Symbol = None,
+        organ: Organ = None,
+        doc: Doc = None,
+    ) -> dict[str, Any]:
+        """Passages closest in meaning to a text you give, best first: precedents for a draft.
+
+        Passages the text quotes whole are left out. Returns what `r2p-search similar --text TEXT
+        --json` prints: {"passage_id": null, "text", "results"}, the results shaped as in `search`,
+        each with a passage_id such as "2011/SYR_66_2011:3" to pass to `show`.
+        """
+        filters = {"country": country, "year": year, "years": years, "symbol": symbol, "organ": organ}
+        return answer(api.similar, k=k, per_doc=per_doc, text=text, doc=doc, **filters)
 
     @server.tool(annotations=READ_ONLY)
     def show(passage_id: PassageId, context: Context = 0) -> dict[str, Any]:

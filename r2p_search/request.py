@@ -102,3 +102,25 @@ def check_mode(mode: str) -> Mode:
     if mode not in MODES:
         raise QueryError(f"unknown mode {mode!r}: use one of {', '.join(MODES)}")
     return Mode(mode)
+
+
+MAX_TEXT_CHARS = 20_000
+"""A text for "more like this" (`similar --text`): a paragraph or a few pages of a draft."""
+
+
+def clean_text(text: str) -> str:
+    """A text to find passages like, on one line, control characters out; empty or too long refused.
+
+    Not cut as a query is: a draft's later sentences count as much as its first.
+    """
+    if not isinstance(text, str):
+        raise QueryError(f"a text is a string, not {type(text).__name__}")
+    cleaned = " ".join("".join(ch if ch.isprintable() else " " for ch in text).split())
+    if not cleaned:
+        raise QueryError("empty text: give a paragraph to find passages like it")
+    if len(cleaned) > MAX_TEXT_CHARS:
+        raise QueryError(
+            f"text of {len(cleaned):,} characters, over the {MAX_TEXT_CHARS:,} read: "
+            "give a paragraph or a few"
+        )
+    return cleaned

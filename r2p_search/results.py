@@ -157,10 +157,11 @@ class SearchResult:
 
 @dataclass(frozen=True)
 class Similar:
-    """Passages like a stored one ("more like this"), that passage left out."""
+    """Passages like a stored one ("more like this"), that passage left out; or like a text of
+    one's own (`passage_id` None), the passages it quotes left out."""
 
-    passage_id: str
-    text: str  # the passage they are like
+    passage_id: str | None
+    text: str  # the passage or the text they are like
     hits: list[Hit]
 
     def to_json(self) -> dict[str, Any]:

@@ -17,13 +17,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from . import selection
-from .embedding import Embedder, canonical_model_name, load_embedder
+from .documents.names import context_label
+from .embedding import Embedder, canonical_model_name, embedding_input, load_embedder
 from .embedding.onnx_model import OnnxEmbedder
 from .errors import REBUILD_HINT, IndexCorruptError, ModelError, PassageNotFoundError
 from .fusion import Candidate, Fusion
+from .passages import windows
 from .planning import Plan, Planner
 from .query import Scope, Understood
-from .request import GroupBy, SearchRequest, check_context, check_k, check_per_doc
+from .request import GroupBy, SearchRequest, check_context, check_k, check_per_doc, clean_text
 from .results import Hit, SearchResult, Shown, Similar
 from .retrieval import Retriever
 from .scan import Scan
@@ -48,6 +50,11 @@ DEFAULT_FUSION = Fusion()
 
 _LIKE = Plan("", Scope(), (), Understood("", ""))
 """The plan of "more like this": a passage's vector and nothing else, over the whole index."""
+
+
+def _like(scope: Scope | None) -> Plan:
+    """The plan of "more like this" within `scope`."""
+    return replace(_LIKE, scope=scope) if scope else _LIKE
 
 
 class Index:
@@ -266,16 +273,85 @@ class Index:
         """Passages most similar in meaning to a stored one, its own paragraph left out."""
         return self.more_like(passage_id, k, per_doc).hits
 
-    def more_like(self, passage_id: str, k: int = 10, per_doc: int | None = None) -> Similar:
-        """Passages most similar in meaning to a stored one ("more like this"), its own paragraph left out."""
+    def more_like(
+        self, passage_id: str, k: int = 10, per_doc: int | None = None, scope: Scope | None = None
+    ) -> Similar:
+        """Passages most similar in meaning to a stored one ("more like this"), its own paragraph left
+        out; only from `scope`'s documents if it is given."""
         check_k(k)
         check_per_doc(per_doc)
         passage = self.passage(passage_id)
         vector = self.store.vectors_at([passage.row])[0]
         # The other windows of its paragraph are the same citation, and overlap it.
         own = self.store.neighbours(passage.doc_id, passage.n, MAX_CONTEXT, passage.paragraph)
-        found = self._ranked(_LIKE, vector, k, "dense", per_doc=per_doc, exclude={p.row for p in own})
+        plan = _like(scope)
+        found = self._ranked(plan, vector, k, "dense", per_doc=per_doc, exclude={p.row for p in own})
         return Similar(passage.passage_id, passage.text, selection.in_paragraph(self.store, found))
+
+    def like_text(
+        self, text: str, k: int = 10, per_doc: int | None = None, scope: Scope | None = None
+    ) -> Similar:
+        """Passages most similar in meaning to a text of one's own, such as a paragraph of a draft.
+
+        The passages the text quotes whole are left out with their paragraphs, as `more_like`
+        leaves out its own. A text taken mostly from one indexed document is read as that
+        document's passages were embedded, after its label, so that a paragraph pasted from a
+        speech finds what `similar` finds with its id.
+        """
+        check_k(k)
+        check_per_doc(per_doc)
+        text = clean_text(text)
+        plan = _like(scope)
+        n = self.retriever.pool_size(k)
+        ranked = self.retriever.candidates(plan.text, self.embed_text(text), n, "dense", scope=plan.scope)
+        quoted, source = self._quoted(text, ranked)
+        if source is not None and self.store.manifest.pipeline.embed_context:
+            # Without its label the same words rank passages of other speeches higher than the
+            # label-carrying vectors of their own speech do: the two forms would disagree.
+            label = context_label(self.store.documents([source])[source].meta)
+            vector = self.embed_text(text, label)
+            ranked = self.retriever.candidates(plan.text, vector, n, "dense", scope=plan.scope)
+        ranked = [c for c in ranked if c.row not in quoted]
+        found = selection.hits(self.store, selection.select(self.store, ranked, k, per_doc))
+        return Similar(None, text, selection.in_paragraph(self.store, found))
+
+    def embed_text(self, text: str, label: str = "") -> np.ndarray:
+        """A text's vector, made as a passage's is: after the model's passage prompt and `label`
+        (a document's "Syria, 2011"), in windows of the index's passage size; a text longer than
+        one window is the mean of its windows, so its last sentences count as much as its first."""
+        import numpy as np
+
+        embedder = self.embedder
+        prompt = self.store.manifest.model.document_prompt
+        budget = min(self.store.manifest.pipeline.passage_tokens, embedder.max_tokens - 2)
+        prefix = embedding_input(label, "", prompt)
+        if prefix:
+            budget -= embedder.count_tokens([prefix])[0]
+        parts = windows(text, embedder.count_tokens, max(budget, 1)) or [text]
+        vectors = embedder.embed([embedding_input(label, part, prompt) for part in parts])
+        if len(vectors) == 1:
+            return vectors[0]
+        mean = vectors.mean(axis=0)
+        norm = float(np.linalg.norm(mean))
+        return mean / norm if norm > 0 else vectors[0]
+
+    def _quoted(self, text: str, ranked: Sequence[Candidate]) -> tuple[set[int], str | None]:
+        """The rows of every paragraph with a passage among `ranked` that `text` quotes whole, and
+        the document the text is taken from: the only one it quotes, if that makes up half of it."""
+        said = text.lower()
+        rows: set[int] = set()
+        spans: dict[str, list[tuple[int, int]]] = {}
+        for passage in self.store.passages_at([c.row for c in ranked]):
+            words = " ".join(passage.text.lower().split())
+            at = said.find(words)
+            if at >= 0:
+                around = self.store.neighbours(passage.doc_id, passage.n, MAX_CONTEXT, passage.paragraph)
+                rows.update(p.row for p in around)
+                spans.setdefault(passage.doc_id, []).append((at, at + len(words)))
+        if len(spans) != 1:
+            return rows, None
+        [(doc_id, found)] = spans.items()
+        return rows, doc_id if 2 * _covered(found) >= len(said) else None
 
     def passage(self, passage_id: str) -> StoredPassage:
         """A stored passage by its id, or by a citation: "A/66/874 para 11", "A/66/874, para. 11"."""
@@ -317,6 +393,15 @@ class Index:
                 'or cite a document\'s paragraph: "A/66/874 para 11")'
             )
         return passage, named.keys
+
+
+def _covered(spans: list[tuple[int, int]]) -> int:
+    """How many characters the (start, end) spans cover together (windows overlap)."""
+    covered = reach = 0
+    for start, end in sorted(spans):
+        covered += max(0, end - max(start, reach))
+        reach = max(reach, end)
+    return covered
 
 
 def _query_encoder(index_dir: Path, info: ModelInfo) -> OnnxEmbedder | None:

@@ -114,6 +114,29 @@ def test_real_ungdc_questions(
     assert hits[0].meta["year"] == 2011 and hits[0].source.startswith("2011/")
 
 
+def test_a_pasted_paragraph_finds_what_similar_finds_with_its_id(
+    model: SentenceTransformerEmbedder, ungdc_index: Path
+) -> None:
+    """`similar --text` given a paragraph of an indexed speech finds the first passage `similar`
+    finds for its id, the paragraph itself left out (read without its speech's label, many find
+    another); a draft of one's own finds its topic."""
+    with Index.open(ungdc_index, embedder=model) as index:
+        for row in range(0, index.size, 3):
+            [passage] = index.store.passages_at([row])
+            pasted = index.show(passage.passage_id).target.text
+            by_text = index.like_text(pasted, k=3).hits
+            by_id = index.more_like(passage.passage_id, k=3).hits
+            assert [h.passage_id for h in by_text[:1]] == [h.passage_id for h in by_id[:1]], (
+                passage.passage_id
+            )
+            assert passage.passage_id not in {h.passage_id for h in by_text}
+        draft = index.like_text(
+            "Observers from regional organisations should be invited to monitor the presidential election.",
+            k=3,
+        ).hits
+    assert any(h.meta["country"] == "KGZ" for h in draft), [(h.passage_id, h.text[:80]) for h in draft]
+
+
 def test_cli_end_to_end_on_shipped_corpus(tmp_path: Path) -> None:
     """README command one, in miniature: a search over a corpus with no index yet."""
     from .conftest import SEED

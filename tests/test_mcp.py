@@ -81,13 +81,14 @@ def error_text(result: CallToolResult) -> str:
 async def test_tools_are_listed_with_their_arguments(index_dir: Path) -> None:
     async with connected(index_dir) as client:
         tools = {tool.name: tool for tool in (await client.list_tools()).tools}
-    assert set(tools) == {"search", "similar", "show", "timeline"}
+    assert set(tools) == {"search", "similar", "similar_text", "show", "timeline"}
     schema = tools["search"].input_schema
     assert schema["required"] == ["query"]
     assert {"k", "mode", "country", "year", "years", "symbol", "doc", "per_doc", "group_by"} <= set(
         schema["properties"]
     )
     assert tools["similar"].input_schema["required"] == ["passage_id"]
+    assert tools["similar_text"].input_schema["required"] == ["text"]
     assert tools["show"].input_schema["required"] == ["passage_id"]
     assert tools["timeline"].input_schema["required"] == ["query"]
     for tool in tools.values():
@@ -127,6 +128,22 @@ async def test_similar_and_show_take_a_passage_id_from_search(index_dir: Path) -
     assert alike["passage_id"] == passage_id
     assert 0 < len(alike["results"]) <= 3
     assert passage_id not in {hit["passage_id"] for hit in alike["results"]}
+
+
+@pytest.mark.anyio
+async def test_similar_text_answers_what_similar_text_prints(index_dir: Path) -> None:
+    draft = "Our Government's first duty is to protect civilians; reforms come from the people."
+    async with connected(index_dir) as client:
+        alike = payload(await client.call_tool("similar_text", {"text": draft, "k": 3, "country": "Syria"}))
+        empty = error_text(await client.call_tool("similar_text", {"text": " "}))
+    printed = run_cli(
+        "similar", "--text", draft, "-k", "3", "--country", "Syria", "--index", str(index_dir), "--json"
+    )
+    assert printed.returncode == 0, printed.stderr
+    assert alike == json.loads(printed.stdout)
+    assert alike["passage_id"] is None and alike["results"]
+    assert {hit["doc_id"] for hit in alike["results"]} == {"2011/SYR_66_2011"}
+    assert "empty text" in empty
 
 
 @pytest.mark.anyio

@@ -8,8 +8,6 @@ renders results on the server, so a search works without JavaScript and its URL 
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -34,6 +32,7 @@ from ..errors import (
     QueryError,
     R2PError,
 )
+from ..export import csv_text
 from ..live import LiveIndex
 from ..request import SearchRequest
 from . import html
@@ -53,6 +52,7 @@ DOCS_CSP = CSP.replace("style-src 'self'", "style-src 'self' 'unsafe-inline'")
 
 SEARCH_PARAMS = {"q", "k", "mode", "country", "year", "years", "doc", "symbol", "organ", "per_doc"}
 SEARCH_PARAMS |= {"group_by", "explain", "literal"}
+SIMILAR_PARAMS = {"k", "per_doc", "country", "year", "years", "doc", "symbol", "organ"}
 TIMELINE_PARAMS = {"q", "by", "threshold", "country", "year", "years", "symbol", "organ", "literal"}
 
 Text = Annotated[str | None, Query()]
@@ -203,11 +203,50 @@ def create_app(live: LiveIndex) -> FastAPI:
 
     @app.get("/api/similar/{passage_id:path}", tags=["api"], summary="More like this: `similar --json`")
     def api_similar(
-        request: Request, passage_id: str, k: K = config.DEFAULT_TOP_K, per_doc: PerDoc = None
+        request: Request,
+        passage_id: str,
+        k: K = config.DEFAULT_TOP_K,
+        per_doc: PerDoc = None,
+        country: Countries = None,
+        year: Year = None,
+        years: Years = None,
+        doc: Docs = None,
+        symbol: Symbols = None,
+        organ: Organs = None,
     ) -> Response:
-        _known(request, {"k", "per_doc"})
+        _known(request, SIMILAR_PARAMS)
+        filters = {
+            "country": country,
+            "year": year,
+            "years": years,
+            "doc": doc,
+            "symbol": symbol,
+            "organ": organ,
+        }
         with live.lease() as index:
-            return _json(api.similar(index, passage_id, k, per_doc))
+            return _json(api.similar(index, passage_id, k, per_doc, **filters))
+
+    @app.post("/api/similar", tags=["api"], summary="More like a text of one's own: `similar --text --json`")
+    def api_similar_text(
+        body: Annotated[
+            dict[str, Any],
+            Body(
+                examples=[{"text": "States must act early to prevent mass atrocities.", "k": 5}],
+                description="text (a paragraph of one's own) and any GET /api/similar parameter",
+            ),
+        ],
+    ) -> Response:
+        text = body.get("text")
+        if not isinstance(text, str):
+            raise QueryError('"text" must be a string: the paragraph to find passages like')
+        unknown = set(body) - SIMILAR_PARAMS - {"text"}
+        if unknown:
+            raise QueryError(f"unknown field {sorted(unknown)[0]!r} in the body")
+        _check_types(body)
+        options = {name: body.get(name) for name in SIMILAR_PARAMS}
+        options["k"] = config.DEFAULT_TOP_K if options["k"] is None else options["k"]
+        with live.lease() as index:
+            return _json(api.similar(index, text=text, **options))
 
     @app.get("/api/show/{passage_id:path}", tags=["api"], summary="A passage in context: `show --json`")
     def api_show(
@@ -262,7 +301,7 @@ def create_app(live: LiveIndex) -> FastAPI:
         with live.lease() as index:
             found = index.answer([asked])[0].to_json()
         return Response(
-            _csv(found["results"]),
+            csv_text([found]),
             media_type="text/csv; charset=utf-8",
             headers={"Content-Disposition": 'attachment; filename="r2p-search.csv"'},
         )
@@ -378,16 +417,21 @@ def _secure(response: Response, request: Request) -> None:
 def _search_options(values: dict[str, Any], typed: bool = True) -> dict[str, Any]:
     """The core's search options from the route's parameters (or a POST body's fields)."""
     options = {name: values.get(name) for name in SEARCH_PARAMS - {"q"}}
-    if not typed:  # a JSON body: each field must have its own type, as query strings get checked
-        for names, check, kind in _BODY_TYPES:
-            for name in names:
-                value = options[name]
-                if value is not None and not check(value):
-                    raise QueryError(f'"{name}" must be {kind}, not {json.dumps(value)}')
+    if not typed:
+        _check_types(options)
     options["mode"] = options["mode"] or "hybrid"
     for flag in ("explain", "literal"):
         options[flag] = bool(options[flag])
     return options
+
+
+def _check_types(body: dict[str, Any]) -> None:
+    """A JSON body's fields each of its own type, as query strings get checked."""
+    for names, check, kind in _BODY_TYPES:
+        for name in names:
+            value = body.get(name)
+            if value is not None and not check(value):
+                raise QueryError(f'"{name}" must be {kind}, not {json.dumps(value)}')
 
 
 def _whole(value: Any) -> bool:
@@ -479,29 +523,6 @@ def _page_url(form: dict[str, Any], **changes: Any) -> str:
 
 def _api_query(form: dict[str, Any]) -> list[tuple[str, Any]]:
     return [(key, value) for key, value in form.items() if key in SEARCH_PARAMS]
-
-
-CSV_COLUMNS = ("rank", "score", "citation", "passage_id", "doc_id", "title", "date", "paragraph", "page")
-
-
-def _csv(hits: list[dict[str, Any]]) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow([*CSV_COLUMNS, "symbol", "country", "text"])
-    for hit in hits:
-        meta = hit.get("meta") or {}
-        row = [hit.get(column) for column in CSV_COLUMNS]
-        # A cell starting with = + - @ is a formula to a spreadsheet: quote it as text.
-        texts = [_cell(value) for value in (meta.get("symbol"), meta.get("country_name"), hit.get("text"))]
-        writer.writerow(
-            [*("" if value is None else value for value in row[:2]), *map(_cell, row[2:]), *texts]
-        )
-    return out.getvalue()
-
-
-def _cell(value: Any) -> str:
-    text = "" if value is None else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
 def _mount_swagger(app: FastAPI) -> None:
