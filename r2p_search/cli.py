@@ -12,7 +12,7 @@ import contextlib
 import functools
 import os
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
@@ -75,6 +75,16 @@ def handles_errors(func: F) -> F:
             raise typer.Exit(0) from None
 
     return wrapper  # type: ignore[return-value]
+
+
+def _say_language(languages: Iterable[str]) -> None:
+    """The model reads English: say so on stderr of questions in another language, once a language."""
+    from .language import notice
+
+    for code in dict.fromkeys(languages):
+        message = notice(code)
+        if message:
+            err.print(escape(message))
 
 
 @contextlib.contextmanager
@@ -345,6 +355,7 @@ def search(
     ]
     with _open_index(corpus, index, model, preload=mode != Mode.lexical) as idx:
         results = idx.answer(requests)
+    _say_language(result.plan.understood.language for result in results)
     for result in results:
         if as_json:
             _print_json(result.to_json())
@@ -378,6 +389,7 @@ def timeline(
     Every passage is scored (not only the top few); bars show the share of that year's documents
     with at least one passage at or above --threshold, with the best passage of the year.
     """
+    from .language import detect
     from .present import render_timeline
     from .query import scope_from_options
     from .timeline import timeline as build_timeline
@@ -385,6 +397,7 @@ def timeline(
     scope = scope_from_options(country, year, years, None, symbol, organ)
     with _open_index(corpus, index, None, preload=True) as idx:
         result = build_timeline(idx, query, by=by, scope=scope, literal=literal, threshold=threshold)
+    _say_language([detect(query)])
     if as_json:
         _print_json(result.to_json())
     else:

@@ -131,6 +131,7 @@ class SearchResult:
                 "symbols": list(plan.scope.symbols),
                 "organs": list(plan.scope.organs),
                 "searched_text": plan.text,
+                "language": plan.understood.language,
             },
             "fusion": {"method": self.fusion[0], "lexical_weight": self.fusion[1]} if self.fusion else None,
             "results": [
