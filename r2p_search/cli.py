@@ -12,7 +12,7 @@ import contextlib
 import functools
 import os
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
@@ -76,6 +76,16 @@ def handles_errors(func: F) -> F:
             raise typer.Exit(0) from None
 
     return wrapper  # type: ignore[return-value]
+
+
+def _say_language(languages: Iterable[str]) -> None:
+    """The model reads English: say so on stderr of questions in another language, once a language."""
+    from .language import notice
+
+    for code in dict.fromkeys(languages):
+        message = notice(code)
+        if message:
+            err.print(escape(message))
 
 
 @contextlib.contextmanager
@@ -393,6 +403,7 @@ def search(
     ]
     with _open_index(corpus, index, model, preload=mode != Mode.lexical) as idx:
         results = idx.answer(requests)
+    _say_language(result.plan.understood.language for result in results)
     if chosen in (Format.csv, Format.markdown):
         _export(results, chosen)
         return
@@ -436,6 +447,7 @@ def timeline(
     its text holds the topic's words. Bars show the share of each year's documents with such a
     passage, with the best passage of the year.
     """
+    from .language import detect
     from .present import render_timeline
     from .query import scope_from_options
     from .timeline import timeline as build_timeline
@@ -443,6 +455,7 @@ def timeline(
     scope = scope_from_options(country, year, years, None, symbol, organ)
     with _open_index(corpus, index, None, preload=True) as idx:
         result = build_timeline(idx, query, by=by, scope=scope, literal=literal, threshold=threshold)
+    _say_language([detect(query)])
     if as_json:
         _print_json(result.to_json())
     else:

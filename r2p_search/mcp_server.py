@@ -184,7 +184,8 @@ def build_server(live: LiveIndex) -> MCPServer[None]:
         """Search the documents: the k passages that best answer `query`, best first.
 
         Returns what `r2p-search search --json` prints: {"query", "understood" (the countries,
-        years, documents and symbols the query was read as naming, and the text searched),
+        years, documents and symbols the query was read as naming, the text searched, and the
+        language the query seems written in: the model reads English),
         "fusion", "results"}. Each result has rank, score, passage_id (like
         "2011/SYR_66_2011:3"), doc_id, title, date, source, paragraph, page, text, window (the
         passage with its neighbours), citation (quote it), meta (country, year, symbol, ...) and

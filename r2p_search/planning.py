@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from .documents.un import find_symbols, has_words, symbol_keys
 from .errors import QueryError
+from .language import detect
 from .query import Scope, Understood, understand
 
 if TYPE_CHECKING:
@@ -96,7 +97,8 @@ class Planner:
         if scope.symbols and not any(self.store.with_symbol(key) for key in scope.symbols):
             raise QueryError(f"no document with symbol {', '.join(scope.symbols)} in this index")
         if literal:
-            return Plan(query, scope, (), Understood(query, query))
+            # Read as it is, but still in a language the model may not read.
+            return Plan(query, scope, (), Understood(query, query, language=detect(query)))
         understood = self.understand(query)
         said = understood.scope
         hard = scope
@@ -109,9 +111,10 @@ class Planner:
                 # Embedded without the year phrases it was scoped by ("in 2012").
                 text = understood.rest
             else:
-                understood = Understood(
-                    query, query, Scope(said.countries), understood.phrases, understood.topics
-                )
+                understood = replace(understood, rest=query, scope=Scope(said.countries))
+        if understood.english_names():
+            # The model reads English: "Que dit la Libye ?" is searched with "Libya" too.
+            text = f"{text} {understood.english_names()}"
         favour = () if scope.countries else said.countries
         named = None if scope.symbols or scope.docs else self.named_documents(query)
         if named is not None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from .countries import Mention, mentions, names, resolve
+from .countries import Mention, fold, mentions, names, resolve
 from .documents.un import (
     JOINT_SYMBOL_ANY_CASE,
     ORDINAL_WORDS,
@@ -23,6 +23,7 @@ from .documents.un import (
     symbol_keys,
 )
 from .errors import QueryError
+from .language import ENGLISH, detect
 
 FIRST_SESSION_YEAR = 1945  # the 1st session of the General Assembly opened in 1946: year = 1945 + n
 
@@ -84,10 +85,20 @@ class Understood:
     scope: Scope = field(default_factory=Scope)  # its countries are the ones named as speakers
     phrases: tuple[str, ...] = ()
     topics: tuple[str, ...] = ()  # countries named as what is spoken of: "over Libya", "about Syria"
+    language: str = ENGLISH  # what it seems written in (language.detect); the model reads English
 
     def spoken_of(self) -> str:
         """The countries the question is about, in words ("about: Libya"), or ""."""
         return "about: " + country_names(self.topics) if self.topics else ""
+
+    def english_names(self) -> str:
+        """For a question in another language, the English names of the countries it names that
+        it does not spell so ("Libya" for "Que dit la Libye ?"); "" for an English question."""
+        if self.language == ENGLISH:
+            return ""
+        codes = dict.fromkeys(self.scope.countries + self.topics)
+        named = [(names(c) or [c])[0] for c in codes]
+        return " ".join(n for n in named if fold(n) not in fold(self.query))
 
 
 def country_names(codes: tuple[str, ...]) -> str:
@@ -185,6 +196,7 @@ def understand(query: str, max_year: int | None = None) -> Understood:
     scope_years: tuple[int | None, int | None] = (None, None)
     phrases: list[str] = []
     rest = query
+    language = detect(query)
     for pattern, kind in _SPANS:
         match = pattern.search(rest)
         if not match:
@@ -220,7 +232,7 @@ def understand(query: str, max_year: int | None = None) -> Understood:
     codes: list[str] = []
     topics: list[str] = []
     previous: tuple[int, bool] | None = None  # where the last name ended, and whether it was a topic
-    found = list(mentions(rest))
+    found = list(mentions(rest, language))
     for i, mention in enumerate(found):
         phrases.append(mention.text)
         topic = _spoken_of(rest, mention.start, mention.end, previous, _list_end(rest, found, i))
@@ -229,7 +241,8 @@ def understand(query: str, max_year: int | None = None) -> Understood:
         previous = (mention.end, topic)
     topics = [c for c in topics if c not in codes]
     rest = " ".join(rest.split()).strip(" ,;")
-    return Understood(query, rest or query, Scope(tuple(codes), *scope_years), tuple(phrases), tuple(topics))
+    scope = Scope(tuple(codes), *scope_years)
+    return Understood(query, rest or query, scope, tuple(phrases), tuple(topics), language)
 
 
 # Where a speaker is named: as the subject after an auxiliary or a question word ("What did

@@ -131,6 +131,7 @@ def understood_json(plan: Plan) -> dict[str, Any]:
         "symbols": list(plan.scope.symbols),
         "organs": list(plan.scope.organs),
         "searched_text": plan.text,
+        "language": plan.understood.language,
     }
 
 
