@@ -122,6 +122,16 @@ class Pipeline:
 
 
 @dataclass
+class CorpusRecord:
+    """The corpus a build read: its folder, and each file's [size, mtime_ns] as found before reading.
+
+    A search compares these with the folder to say the index is behind it, a stat per file."""
+
+    path: str  # absolute
+    files: dict[str, list[int]] = field(default_factory=dict)
+
+
+@dataclass
 class Manifest:
     generation: str
     model: ModelInfo
@@ -134,6 +144,7 @@ class Manifest:
     created_at: str = ""
     format_version: int = FORMAT_VERSION
     ocr: bool = False  # PDFs without a text layer are read by OCR (index --ocr); kept until changed
+    corpus: CorpusRecord | None = None  # None in a build made before it was recorded
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=2, sort_keys=True, ensure_ascii=False)
@@ -162,11 +173,22 @@ class Manifest:
                 created_at=str(raw.get("created_at", "")),
                 format_version=int(raw["format_version"]),
                 ocr=bool(raw.get("ocr", False)),
+                corpus=_corpus_record(raw.get("corpus")),
             )
         except IndexCorruptError:
             raise
         except (ValueError, KeyError, TypeError, AttributeError) as exc:
             raise IndexCorruptError(f"index manifest is damaged ({exc}); {REBUILD_HINT}") from exc
+
+
+def _corpus_record(raw: Any) -> CorpusRecord | None:
+    if raw is None:
+        return None
+    if not isinstance(raw["files"], dict):
+        raise TypeError("corpus.files is not an object")
+    # Taken as read, not converted entry by entry: every search reads the manifest, and an entry
+    # that is not [size, mtime_ns] only counts as a changed file.
+    return CorpusRecord(str(raw["path"]), raw["files"])
 
 
 def read_manifest(index_dir: Path) -> Manifest | None:
@@ -707,6 +729,7 @@ class GenerationWriter:
         files: dict[str, FileEntry],
         skipped: dict[str, dict[str, str]] | None = None,
         ocr: bool = False,
+        corpus: CorpusRecord | None = None,
     ) -> Manifest:
         import faiss
         import numpy as np
@@ -790,6 +813,7 @@ class GenerationWriter:
             files=files,
             skipped=skipped or {},
             ocr=ocr,
+            corpus=corpus,
             artifacts=artifact_record(
                 self.index_dir, [db_path, vec_path, *posting_files, *self._model_files(model)]
             ),

@@ -139,6 +139,7 @@ def test_quality_floor_on_the_shipped_speech(tmp_path: Path) -> None:
     (tmp_path / "corpus").mkdir()
     shutil.copy(SEED, tmp_path / "corpus" / SEED.name)
     query_set = Path(__file__).parent / "eval" / "seed.jsonl"
+    assert run_cli("index", cwd=tmp_path).returncode == 0  # eval scores an index; it builds none
     result = run_cli(
         "eval", str(query_set), "--json", "--min-mrr", str(floors["hybrid"]["mrr@10"]), cwd=tmp_path
     )
