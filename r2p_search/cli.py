@@ -21,7 +21,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from . import config
-from .errors import REBUILD_HINT, IndexMissingError, QualityError, QueryError, R2PError
+from .errors import REBUILD_HINT, CorpusError, IndexMissingError, QualityError, QueryError, R2PError
 from .request import GroupBy, Mode, SearchRequest, check_k
 from .timeline import DEFAULT_THRESHOLD, By
 
@@ -39,8 +39,20 @@ app = typer.Typer(
     rich_markup_mode="markdown",
 )
 
-out = Console(highlight=False, soft_wrap=False)
-err = Console(stderr=True, highlight=False)
+
+class _Console(Console):
+    def on_broken_pipe(self) -> None:
+        # `r2p-search search ... | head -1` closes the pipe once it has its line: the reader got
+        # what it asked for, so this is success (rich's own handler exits 1). Later writes go
+        # nowhere.
+        self.quiet = True
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, self.file.fileno())
+        raise SystemExit(0)
+
+
+out = _Console(highlight=False, soft_wrap=False)
+err = _Console(stderr=True, highlight=False)
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -380,6 +392,7 @@ def search(
         results = idx.answer(requests)
     say_if_behind()
     for result in results:
+        _say_notes(result, as_json, many=len(results) > 1)
         if as_json:
             _print_json(result.to_json())
         else:
@@ -416,6 +429,26 @@ def _behind_soon(manifest: Any, index: Path | None, more: str = "") -> Callable[
             )
 
     return say
+
+
+def _say_notes(result: Any, as_json: bool, many: bool) -> None:
+    """What a reader of the hits should know of how the question was taken, on stderr."""
+    from .request import MAX_QUERY_CHARS
+
+    which = f"{result.query[:40]!r}{'...' if len(result.query) > 40 else ''}: " if many else ""
+    if result.truncated_from:
+        err.print(
+            escape(
+                f"{which}the query was cut to its first {MAX_QUERY_CHARS:,} characters (of "
+                f"{result.truncated_from:,}); the rest was not searched"
+            ),
+            soft_wrap=True,
+        )
+    if result.weak and not as_json:  # --json says it in the result ("weak")
+        err.print(
+            escape(f"{which}nothing matched well: these are the nearest passages, but none is close"),
+            soft_wrap=True,
+        )
 
 
 @app.command()
@@ -517,7 +550,10 @@ def show(
 @app.command()
 @handles_errors
 def status(corpus: CorpusOpt = None, index: IndexOpt = None, as_json: JsonOpt = False) -> None:
-    """Corpus and index side by side: counts, model, and files new, changed or removed since."""
+    """Corpus and index side by side: counts, model, and files new, changed or removed since.
+
+    With no corpus at the default place (./corpus or $R2P_CORPUS), the index alone.
+    """
     from .indexer import corpus_status
     from .present import render_status
     from .store import MANIFEST
@@ -526,10 +562,14 @@ def status(corpus: CorpusOpt = None, index: IndexOpt = None, as_json: JsonOpt = 
     if index is not None and not (index_dir / MANIFEST).exists():
         raise _no_index(index_dir, corpus, index)
     result = corpus_status(corpus_dir, index_dir)
+    if corpus is not None and result.corpus_problem:
+        # Named by hand, a missing corpus is a mistake; missing at the default place, the index
+        # is reported alone.
+        raise CorpusError(result.corpus_problem)
     if as_json:
         _print_json(result.to_json())
     else:
-        render_status(out, result)
+        render_status(out, result, _index_command(corpus, index))
 
 
 @app.command()

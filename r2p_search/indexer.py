@@ -522,9 +522,10 @@ class Status:
             "corpus": str(self.corpus),
             **index_status(self.index_dir, m),
             "corpus_files": len(scan.readable) + len(scan.skipped),
-            "up_to_date": m is not None
-            and self.scan is not None
-            and not (scan.new or scan.changed or scan.removed),
+            # None when there is no corpus to compare the index with.
+            "up_to_date": None
+            if self.scan is None
+            else m is not None and not (scan.new or scan.changed or scan.removed),
             "new": scan.new,
             "changed": scan.changed,
             "removed": scan.removed,

@@ -163,6 +163,7 @@ class Index:
             if request.group_by is not None:
                 found[i] = self._by_country(plans[i], request)
         batch = [i for i in range(len(requests)) if i not in found]
+        weak: set[int] = set()
         soon = {i: self.retriever.lexical_soon(plans[i], requests[i].k, requests[i].mode) for i in batch}
         embedded = [i for i in batch if not plans[i].listing and requests[i].mode != "lexical"]
         vectors = self.embed_queries([plans[i].text for i in embedded]) if embedded else []
@@ -172,21 +173,20 @@ class Index:
             if plan.listing:
                 found[i] = selection.listed(self.store, plan, request.k)
             else:
-                found[i] = self._ranked(
-                    plan,
-                    vector_of.get(i),
-                    request.k,
-                    request.mode,
-                    per_doc=request.per_doc,
-                    explain=request.explain,
-                    lexical_soon=soon[i],
+                ranked = self._candidates(
+                    plan, vector_of.get(i), request.k, request.mode, lexical_soon=soon[i]
                 )
+                found[i] = self._selected(ranked, request.k, request.per_doc, request.explain)
+                if found[i] and self.retriever.weak(plan, ranked):
+                    weak.add(i)
         return [
             SearchResult(
                 request.query,
                 plan,
                 None if plan.listing else self.retriever.rule(plan.text, request.mode),
                 selection.in_paragraph(self.store, found[i]),
+                truncated_from=request.truncated_from,
+                weak=i in weak,
             )
             for i, (request, plan) in enumerate(zip(requests, plans, strict=True))
         ]
@@ -246,6 +246,19 @@ class Index:
         exclude: set[int] | None = None,
         lexical_soon: Future[Ranking] | None = None,
     ) -> list[Hit]:
+        ranked = self._candidates(plan, vector, k, mode, exclude=exclude, lexical_soon=lexical_soon)
+        return self._selected(ranked, k, per_doc, explain, collapse)
+
+    def _candidates(
+        self,
+        plan: Plan,
+        vector: np.ndarray | None,
+        k: int,
+        mode: str,
+        *,
+        exclude: set[int] | None = None,
+        lexical_soon: Future[Ranking] | None = None,
+    ) -> list[Candidate]:
         n = self.retriever.pool_size(k)
         if n == 0:
             return []
@@ -254,6 +267,11 @@ class Index:
         )
         if exclude:
             ranked = [c for c in ranked if c.row not in exclude]
+        return ranked
+
+    def _selected(
+        self, ranked: list[Candidate], k: int, per_doc: int | None, explain: bool, collapse: bool = True
+    ) -> list[Hit]:
         return selection.hits(self.store, selection.select(self.store, ranked, k, per_doc, collapse), explain)
 
     def similar(self, passage_id: str, k: int = 10, per_doc: int | None = None) -> list[Hit]:

@@ -232,6 +232,15 @@ class StoredDocument:
     meta: dict[str, Any]
 
 
+# A document by its id, its id's last part (a file name without suffix), its path or file name.
+_DOC_NAMED = "(d.doc_id = ? OR d.doc_id LIKE ? ESCAPE '\\' OR d.source = ? OR d.source LIKE ? ESCAPE '\\')"
+
+
+def _doc_params(doc: str) -> list[str]:
+    escaped = doc.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return [doc, f"%/{escaped}", doc, f"%/{escaped}"]
+
+
 def passage_id_for(doc_id: str, n: int) -> str:
     return f"{doc_id}:{n}"
 
@@ -317,16 +326,22 @@ class Store:
                     each.append("json_extract(d.meta, '$.kind') = 'general-debate'")
             where.append("(" + " OR ".join(each) + ")")
         if scope.docs:
-            # A document by its id, its id's last part (a file name without suffix), or its path.
-            each = "(d.doc_id = ? OR d.doc_id LIKE ? ESCAPE '\\' OR d.source = ?)"
-            where.append("(" + " OR ".join([each] * len(scope.docs)) + ")")
+            where.append("(" + " OR ".join([_DOC_NAMED] * len(scope.docs)) + ")")
             for doc in scope.docs:
-                escaped = doc.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-                params.extend([doc, f"%/{escaped}", doc])
+                params.extend(_doc_params(doc))
         # Documents first, then their passages by the (doc_id, n) index: CROSS JOIN fixes that
         # order in SQLite, which otherwise may scan every passage.
         sql = "SELECT p.row FROM documents d CROSS JOIN passages p ON p.doc_id = d.doc_id"
         return (sql + (" WHERE " + " AND ".join(where) if where else "")), params
+
+    def has_document(self, doc: str) -> bool:
+        """Whether a document is stored under this id, file name (without suffix) or path (--doc)."""
+        try:
+            doc.encode("utf-8")
+        except UnicodeEncodeError:  # bytes that are not UTF-8 name no stored document
+            return False
+        sql = f"SELECT EXISTS (SELECT 1 FROM documents d WHERE {_DOC_NAMED})"
+        return bool(self.db.execute(sql, _doc_params(doc)).fetchone()[0])
 
     def scope_rows(self, scope: Scope) -> np.ndarray:
         import numpy as np

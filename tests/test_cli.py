@@ -231,6 +231,95 @@ def test_search_says_on_stderr_when_the_corpus_changed(built: tuple[Path, Path])
     assert served.returncode == 0 and served.stderr.count("1 file changed since the index was built") == 1
 
 
+def test_status_with_a_missing_corpus(built: tuple[Path, Path], tmp_path: Path) -> None:
+    _, index = built
+    named = run_cli("status", "--corpus", str(tmp_path / "nope"), "--index", str(index))
+    assert_one_line_error(named, f"corpus folder not found: {tmp_path / 'nope'}")
+    # None at the default place: the index alone, and no advice that would fail.
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    alone = run_cli("status", "--index", str(index), cwd=elsewhere, env=without_r2p_env())
+    assert alone.returncode == 0, alone.stderr
+    assert "r2p-search index" not in alone.stdout and "documents" in alone.stdout
+    assert "the index alone is shown" in alone.stdout
+    body = json.loads(
+        run_cli("status", "--index", str(index), "--json", cwd=elsewhere, env=without_r2p_env()).stdout
+    )
+    assert body["built"] and body["documents"] == 3 and body["up_to_date"] is None
+
+
+def test_an_unknown_doc_is_named(built: tuple[Path, Path]) -> None:
+    _, index = built
+    result = run_cli("search", "famine", "--doc", "alpha", "--doc", "nope", "--index", str(index))
+    assert_one_line_error(result, "no document 'nope' in this index")
+    # A document by its id, its id's last part, its path or its file name.
+    for doc, doc_id in [
+        ("alpha", "alpha"),
+        ("sub/gamma", "sub/gamma"),
+        ("gamma", "sub/gamma"),
+        ("sub/gamma.md", "sub/gamma"),
+        ("gamma.md", "sub/gamma"),
+    ]:
+        found = run_cli("search", "civilians", "--doc", doc, "--index", str(index), "--json")
+        assert found.returncode == 0, (doc, found.stderr)
+        assert {hit["doc_id"] for hit in json.loads(found.stdout)["results"]} == {doc_id}
+
+
+def test_a_long_query_is_cut_and_says_so(built: tuple[Path, Path]) -> None:
+    _, index = built
+    long = "famine and drought " * 150  # 2,849 characters once its spaces are collapsed
+    result = run_cli("search", long, "--index", str(index), "--json")
+    assert result.returncode == 0, result.stderr
+    body = json.loads(result.stdout)
+    assert body["understood"]["query_truncated"] == {"kept_chars": 2000, "original_chars": 2849}
+    assert len(body["query"]) == 2000
+    assert "the query was cut to its first 2,000 characters (of 2,849)" in result.stderr
+    text = run_cli("search", long, "--index", str(index))
+    assert "cut to its first 2,000 characters" in text.stderr and "cut to" not in text.stdout
+    short = run_cli("search", "famine", "--index", str(index), "--json")
+    assert json.loads(short.stdout)["understood"]["query_truncated"] is None
+    assert "cut to" not in short.stderr
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("search", "famine"),
+        ("search", "famine", "--json"),
+        ("search", "--queries", "QUERIES"),
+        ("show", "alpha:2", "--context", "2"),
+        ("similar", "alpha:1"),
+        ("timeline", "famine"),
+        ("status", "--corpus", "CORPUS"),
+        ("verify",),
+        ("index", "--corpus", "CORPUS"),
+        ("eval", "EVAL"),
+    ],
+)
+def test_a_closed_pipe_is_success(built: tuple[Path, Path], tmp_path: Path, args: tuple[str, ...]) -> None:
+    """`r2p-search search ... | head -1`: the reader went away with what it wanted."""
+    corpus, index = built
+    queries = tmp_path / "queries.txt"
+    queries.write_text("famine\nnuclear disarmament\nLibya\n" * 50)
+    eval_set = tmp_path / "set.jsonl"
+    eval_set.write_text(
+        json.dumps({"query": "famine", "relevant": [{"doc": "alpha", "span": "Famine"}]}) + "\n"
+    )
+    named = {"QUERIES": str(queries), "CORPUS": str(corpus), "EVAL": str(eval_set)}
+    args = tuple(named.get(a, a) for a in args)
+    child = subprocess.Popen(
+        [sys.executable, "-m", "r2p_search", *args, "--index", str(index)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert child.stdout is not None and child.stderr is not None
+    child.stdout.close()  # before the first line: every write to it fails
+    stderr = child.stderr.read()
+    assert child.wait(timeout=120) == 0, stderr
+    assert "Traceback" not in stderr and "error" not in stderr
+
+
 @pytest.mark.parametrize(
     ("args", "needle"),
     [
