@@ -22,7 +22,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from . import config
-from .errors import REBUILD_HINT, IndexMissingError, QualityError, QueryError, R2PError
+from .errors import REBUILD_HINT, CorpusError, IndexMissingError, QualityError, QueryError, R2PError
 from .request import GroupBy, Mode, SearchRequest, check_k
 from .timeline import By
 
@@ -40,8 +40,20 @@ app = typer.Typer(
     rich_markup_mode="markdown",
 )
 
-out = Console(highlight=False, soft_wrap=False)
-err = Console(stderr=True, highlight=False)
+
+class _Console(Console):
+    def on_broken_pipe(self) -> None:
+        # `r2p-search search ... | head -1` closes the pipe once it has its line: the reader got
+        # what it asked for, so this is success (rich's own handler exits 1). Later writes go
+        # nowhere.
+        self.quiet = True
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, self.file.fileno())
+        raise SystemExit(0)
+
+
+out = _Console(highlight=False, soft_wrap=False)
+err = _Console(stderr=True, highlight=False)
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -222,14 +234,45 @@ def _read_queries(path: Path) -> list[str]:
     return queries
 
 
+def _index_command(corpus: Path | str | None, index: Path | None) -> str:
+    """The `r2p-search index` command that builds the index these options name."""
+    import shlex
+
+    words = ["r2p-search", "index"]
+    for option, path in (("--corpus", corpus), ("--index", index)):
+        if path is not None:
+            words += [option, shlex.quote(str(path))]
+    return " ".join(words)
+
+
+def _no_index(index_dir: Path, corpus: Path | None, index: Path | None) -> IndexMissingError:
+    """No index where the options say: with the command that builds one, a corpus it would find."""
+    corpus_dir = corpus or config.default_corpus()
+    if corpus_dir.is_dir():
+        return IndexMissingError(f"no index at {index_dir}; build one with: {_index_command(corpus, index)}")
+    return IndexMissingError(
+        f"no index at {index_dir}, and no corpus folder at {corpus_dir} to build one from; build one "
+        f"with: {_index_command('FOLDER', index)}"
+    )
+
+
 def _open_index(
-    corpus: Path | None, index: Path | None, model: str | None = None, preload: bool = False
+    corpus: Path | None,
+    index: Path | None,
+    model: str | None = None,
+    preload: bool = False,
+    build: bool = False,
 ) -> Any:
+    """The index the options name. With `build`, one missing at the default place is built first;
+    anywhere else a missing index is an error: a mistyped --index must not start a long build
+    (nor leave a folder behind)."""
     from .search import Index
     from .store import MANIFEST
 
     corpus_dir, index_dir = _paths(corpus, index)
     if not (index_dir / MANIFEST).exists():
+        if not build or index is not None:
+            raise _no_index(index_dir, corpus, index)
         if not corpus_dir.is_dir():
             raise IndexMissingError(
                 f"no index at {index_dir}, and no corpus folder at {corpus_dir} to build one from "
@@ -377,7 +420,8 @@ def search(
     those years; countries it names ("Chile", "the Ivory Coast") are favoured; a UN document
     symbol it names ("A/66/874 early warning") keeps the search to that document, and a symbol
     alone ("A/66/874", "A/66/874 para 11", "A/66/PV.11, p. 7") lists its paragraphs. What was
-    understood is printed first; --literal turns this off. Builds the index first if there is none.
+    understood is printed first; --literal turns this off. Builds the index first if there is none
+    at the default place (./index or $R2P_INDEX); says when the corpus changed since it was built.
     """
     from .present import render_search
     from .query import scope_from_options
@@ -401,9 +445,14 @@ def search(
         )
         for q in batch
     ]
-    with _open_index(corpus, index, model, preload=mode != Mode.lexical) as idx:
+    with _open_index(corpus, index, model, preload=mode != Mode.lexical, build=True) as idx:
+        say_if_behind = _behind_soon(idx.store.manifest, index)
         results = idx.answer(requests)
+    say_if_behind()
     _say_language(result.plan.understood.language for result in results)
+    for result in results:
+        # In CSV and Markdown, stdout is the export alone: the notes go to stderr as in text.
+        _say_notes(result, chosen == Format.json, many=len(results) > 1)
     if chosen in (Format.csv, Format.markdown):
         _export(results, chosen)
         return
@@ -412,6 +461,58 @@ def search(
             _print_json(result.to_json())
         else:
             render_search(out, result, explain=explain, title=len(results) > 1)
+
+
+def _behind_soon(manifest: Any, index: Path | None, more: str = "") -> Callable[[], None]:
+    """Compare the corpus with what the index recorded of it, on a thread, beside the question's
+    own work (a walk of the folder and a stat per file); the function returned says on stderr
+    when the index is behind its corpus."""
+    import threading
+
+    from .indexer import corpus_changes
+
+    found: list[int | None] = []
+
+    def check() -> None:
+        with contextlib.suppress(OSError):
+            found.append(corpus_changes(manifest))
+
+    thread = threading.Thread(target=check, name="r2p-corpus-check", daemon=True)
+    thread.start()
+
+    def say() -> None:
+        thread.join()
+        changed = found[0] if found else None
+        if changed:
+            recorded = Path(manifest.corpus.path)
+            corpus = None if recorded == config.default_corpus().resolve() else recorded
+            files = "1 file" if changed == 1 else f"{changed:,} files"
+            command = _index_command(corpus, index)
+            err.print(
+                escape(f"{files} changed since the index was built: run {command}{more}"), soft_wrap=True
+            )
+
+    return say
+
+
+def _say_notes(result: Any, as_json: bool, many: bool) -> None:
+    """What a reader of the hits should know of how the question was taken, on stderr."""
+    from .request import MAX_QUERY_CHARS
+
+    which = f"{result.query[:40]!r}{'...' if len(result.query) > 40 else ''}: " if many else ""
+    if result.truncated_from:
+        err.print(
+            escape(
+                f"{which}the query was cut to its first {MAX_QUERY_CHARS:,} characters (of "
+                f"{result.truncated_from:,}); the rest was not searched"
+            ),
+            soft_wrap=True,
+        )
+    if result.weak and not as_json:  # --json says it in the result ("weak")
+        err.print(
+            escape(f"{which}nothing matched well: these are the nearest passages, but none is close"),
+            soft_wrap=True,
+        )
 
 
 @app.command()
@@ -565,16 +666,26 @@ def show(
 @app.command()
 @handles_errors
 def status(corpus: CorpusOpt = None, index: IndexOpt = None, as_json: JsonOpt = False) -> None:
-    """Corpus and index side by side: counts, model, and files new, changed or removed since."""
+    """Corpus and index side by side: counts, model, and files new, changed or removed since.
+
+    With no corpus at the default place (./corpus or $R2P_CORPUS), the index alone.
+    """
     from .indexer import corpus_status
     from .present import render_status
+    from .store import MANIFEST
 
     corpus_dir, index_dir = _paths(corpus, index)
+    if index is not None and not (index_dir / MANIFEST).exists():
+        raise _no_index(index_dir, corpus, index)
     result = corpus_status(corpus_dir, index_dir)
+    if corpus is not None and result.corpus_problem:
+        # Named by hand, a missing corpus is a mistake; missing at the default place, the index
+        # is reported alone.
+        raise CorpusError(result.corpus_problem)
     if as_json:
         _print_json(result.to_json())
     else:
-        render_status(out, result)
+        render_status(out, result, _index_command(corpus, index))
 
 
 @app.command()
@@ -586,9 +697,11 @@ def verify(index: IndexOpt = None, as_json: JsonOpt = False) -> None:
     is sound, 1 when something is wrong, with what to do.
     """
     from .present import render_checks
-    from .store import verify_index
+    from .store import MANIFEST, verify_index
 
     _, index_dir = _paths(None, index)
+    if not (index_dir / MANIFEST).exists():
+        raise _no_index(index_dir, None, index)
     result = verify_index(index_dir)
     if as_json:
         _print_json(result.to_json())
@@ -616,6 +729,7 @@ def serve(
     from .web import serve as run_server
 
     _, index_dir = _paths(None, index)
+    _say_if_behind(index_dir, index, "; the new build is served without a restart")
     run_server(index_dir, host, port, notify=lambda message: err.print(escape(message)))
 
 
@@ -629,7 +743,18 @@ def mcp(index: IndexOpt = None) -> None:
     from .mcp_server import run as run_mcp
 
     _, index_dir = _paths(None, index)
+    _say_if_behind(index_dir, index, "; the new build is served without a restart")
     run_mcp(index_dir)
+
+
+def _say_if_behind(index_dir: Path, index: Path | None, more: str) -> None:
+    """A server says once, when it starts, that its index is behind its corpus: not per request."""
+    from .store import read_manifest
+
+    with contextlib.suppress(R2PError):  # no index, or a damaged one: the server says so itself
+        manifest = read_manifest(index_dir)
+        if manifest is not None:
+            _behind_soon(manifest, index, more)()
 
 
 def main() -> None:

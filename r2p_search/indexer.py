@@ -21,6 +21,7 @@ from .documents import (
     SourceFile,
     context_label,
     context_terms,
+    corpus_stats,
     doc_id_for,
     file_digest,
     find_corpus,
@@ -33,6 +34,7 @@ from .errors import BadFileError, CorpusError, IndexCorruptError
 from .passages import SPLITTER_VERSION, Passage, block_passages, text_blocks
 from .store import (
     MODELS,
+    CorpusRecord,
     FileEntry,
     GenerationWriter,
     Manifest,
@@ -45,6 +47,7 @@ from .store import (
     refresh_artifact_times,
     remove_stale_generations,
     write_lock,
+    write_manifest,
 )
 
 if TYPE_CHECKING:
@@ -197,6 +200,7 @@ def _id_clashes(files: list[SourceFile], indexed: dict[str, FileEntry]) -> dict[
 class _Reading:
     ocr: bool  # read PDFs without a text layer by OCR
     changed: bool  # the OCR setting differs from the index's: commit a new manifest
+    corpus: CorpusRecord | None = None  # the corpus as found: recorded so a search can tell it changed
 
 
 @dataclass
@@ -233,6 +237,8 @@ def build_index(
         suffixes = ", ".join(config.DOCUMENT_SUFFIXES)
         unread = f"; not read: {found.problems[0][1]}" if found.problems else ""
         raise CorpusError(f"no documents ({suffixes}) found in corpus {corpus}{unread}")
+    # Taken before any file is read: a file changed during the build then counts as changed.
+    record = CorpusRecord(str(corpus.resolve()), corpus_stats(corpus))
 
     with write_lock(index_dir):
         report = BuildReport()
@@ -270,7 +276,7 @@ def build_index(
             scan.skipped.extend(Skipped(source, reason) for source, reason in found.problems)
             report.others = found.others
             fault_point("scanned")
-            reading = _Reading(ocr_on, ocr_changed)
+            reading = _Reading(ocr_on, ocr_changed, record)
             return _build(
                 scan, index_dir, embedder, pipeline, old_store, report, progress, notify, started, reading
             )
@@ -323,7 +329,13 @@ def _build(
     if old_store is not None and current and unchanged and not _skips_changed(scan, old_store):
         # Nothing to embed or drop: keep the committed generation as it is. Opening it checked
         # any file touched since the build against its checksum.
-        refresh_artifact_times(index_dir, old_store.manifest)
+        manifest = old_store.manifest
+        # A file touched but not changed, or a build from before the corpus was recorded: record
+        # it as found now, or every search would say the index is behind.
+        record_changed = manifest.corpus != reading.corpus
+        manifest.corpus = reading.corpus
+        if not refresh_artifact_times(index_dir, manifest) and record_changed:
+            write_manifest(index_dir, manifest)
         report.documents = old_store.manifest.documents
         report.passages = old_store.manifest.passages
         remove_stale_generations(
@@ -404,7 +416,7 @@ def _build(
     )
     known_bad = {s.source: {"sha256": s.sha256, "reason": s.reason} for s in report.skipped if s.sha256}
     notify(f"Committing {writer.count} passages: SQLite, BM25 postings, vectors")
-    manifest = writer.commit(info, pipeline, entries, known_bad, ocr=reading.ocr)
+    manifest = writer.commit(info, pipeline, entries, known_bad, ocr=reading.ocr, corpus=reading.corpus)
     remove_stale_generations(index_dir, keep=manifest.generation, keep_model=info.export)
     report.documents = manifest.documents
     report.passages = manifest.passages
@@ -510,9 +522,10 @@ class Status:
             "corpus": str(self.corpus),
             **index_status(self.index_dir, m),
             "corpus_files": len(scan.readable) + len(scan.skipped),
-            "up_to_date": m is not None
-            and self.scan is not None
-            and not (scan.new or scan.changed or scan.removed),
+            # None when there is no corpus to compare the index with.
+            "up_to_date": None
+            if self.scan is None
+            else m is not None and not (scan.new or scan.changed or scan.removed),
             "new": scan.new,
             "changed": scan.changed,
             "removed": scan.removed,
@@ -537,6 +550,22 @@ def index_status(index_dir: Path, manifest: Manifest | None) -> dict[str, Any]:
         "format_version": m.format_version if m else None,
         "ocr": m.ocr if m else None,
     }
+
+
+def corpus_changes(manifest: Manifest) -> int | None:
+    """How many files of the corpus an index was built from were added, changed or removed since,
+    judged by their size and modification time (a stat per file, nothing read); None when the
+    index does not record its corpus (built by an earlier version) or that folder is gone."""
+    record = manifest.corpus
+    if record is None:
+        return None
+    try:
+        now = corpus_stats(Path(record.path))
+    except CorpusError:
+        return None
+    return sum(
+        1 for source in now.keys() | record.files.keys() if now.get(source) != record.files.get(source)
+    )
 
 
 def corpus_status(corpus: Path, index_dir: Path) -> Status:

@@ -96,6 +96,13 @@ class Planner:
         scope = scope or Scope()
         if scope.symbols and not any(self.store.with_symbol(key) for key in scope.symbols):
             raise QueryError(f"no document with symbol {', '.join(scope.symbols)} in this index")
+        for doc in scope.docs:
+            if not self.store.has_document(doc):
+                shown = doc.encode("utf-8", "replace").decode("utf-8")
+                raise QueryError(
+                    f"no document {shown!r} in this index (--doc takes a document id as search prints "
+                    "it, e.g. 2011/SYR_66_2011, or a file name)"
+                )
         if literal:
             # Read as it is, but still in a language the model may not read.
             return Plan(query, scope, (), Understood(query, query, language=detect(query)))

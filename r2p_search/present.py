@@ -191,7 +191,8 @@ def _others(others: dict[str, int]) -> str:
     return f"not documents, not read: {counted}"
 
 
-def render_status(console: Console, status: Status) -> None:
+def render_status(console: Console, status: Status, command: str = "r2p-search index") -> None:
+    """The corpus and the index side by side; `command` is the one that builds this index."""
     data = status.to_json()
     table = Table(show_header=False, box=None, pad_edge=False)
     table.add_column(style="bold")
@@ -200,14 +201,16 @@ def render_status(console: Console, status: Status) -> None:
         "corpus",
         escape(data["corpus"])
         + (
-            f"  [red]{escape(data['corpus_problem'])}[/red]"
+            f"  [yellow]({escape(data['corpus_problem'])}; the index alone is shown)[/yellow]"
             if data["corpus_problem"]
             else f"  ({data['corpus_files']} files)"
         ),
     )
-    table.add_row(
-        "index", escape(data["index"]) + ("" if data["built"] else "  [yellow]not built yet[/yellow]")
+    # Advice only where it would work: a build needs a corpus.
+    unbuilt = "  [yellow]not built yet[/yellow]" + (
+        "" if data["corpus_problem"] else f": run {escape(command)}"
     )
+    table.add_row("index", escape(data["index"]) + ("" if data["built"] else unbuilt))
     if data["built"]:
         table.add_row("built", str(data["created_at"]))
         table.add_row("model", f"{escape(str(data['model']))} ({data['dimension']} dimensions)")
@@ -218,12 +221,13 @@ def render_status(console: Console, status: Status) -> None:
             table.add_row("OCR", "on: PDFs without a text layer are read by Tesseract")
         table.add_row("documents", str(data["documents"]))
         table.add_row("passages", str(data["passages"]))
-        state = (
-            "[green]up to date[/green]"
-            if data["up_to_date"]
-            else "[yellow]out of date: run r2p-search index[/yellow]"
-        )
-        table.add_row("state", state)
+        if data["up_to_date"] is not None:
+            state = (
+                "[green]up to date[/green]"
+                if data["up_to_date"]
+                else f"[yellow]out of date: run {escape(command)}[/yellow]"
+            )
+            table.add_row("state", state)
     console.print(table)
     for key in ("new", "changed", "removed"):
         names = data[key]

@@ -6,7 +6,7 @@ before any index is opened or built.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
@@ -47,6 +47,8 @@ class SearchRequest:
     group_by: GroupBy | str | None = None  # by country: one passage per country (per_doc is 1)
     explain: bool = False  # each hit's dense and lexical ranks and scores
     literal: bool = False  # the query as words only: no years or countries read out of it
+    # The query's length in characters when it was longer than MAX_QUERY_CHARS and cut; else None.
+    truncated_from: int | None = field(default=None, init=False, compare=False)
 
     def __post_init__(self) -> None:
         check_k(self.k)
@@ -63,16 +65,20 @@ class SearchRequest:
                 raise QueryError(f"scope must be a query.Scope, not {type(self.scope).__name__}")
         if not isinstance(self.query, str):
             raise QueryError(f"a query is text, not {type(self.query).__name__}")
-        object.__setattr__(self, "query", clean_query(self.query))
+        cleaned = clean_query(self.query, cut=False)
+        if len(cleaned) > MAX_QUERY_CHARS:
+            object.__setattr__(self, "truncated_from", len(cleaned))
+        object.__setattr__(self, "query", cleaned[:MAX_QUERY_CHARS])
 
 
-def clean_query(query: str) -> str:
-    """The query with control characters turned to spaces; empty queries are refused."""
+def clean_query(query: str, cut: bool = True) -> str:
+    """The query with control characters turned to spaces, cut to MAX_QUERY_CHARS (unless not
+    `cut`); empty queries are refused."""
     cleaned = "".join(ch if ch.isprintable() else " " for ch in query)
     cleaned = " ".join(cleaned.split())
     if not cleaned:
         raise QueryError("empty query: type some words to search for")
-    return cleaned[:MAX_QUERY_CHARS]
+    return cleaned[:MAX_QUERY_CHARS] if cut else cleaned
 
 
 def check_k(k: int) -> int:

@@ -143,12 +143,20 @@ class SearchResult:
     plan: Plan
     fusion: tuple[str, float] | None  # (method, lexical weight) when dense and BM25 were fused
     hits: list[Hit]
+    truncated_from: int | None = None  # the question's length when it was cut to the longest kept
+    weak: bool = False  # no passage is close to the question: the hits are the nearest of far ones
 
     def to_json(self) -> dict[str, Any]:
         plan = self.plan
         return {
             "query": self.query,
-            "understood": understood_json(plan),
+            "understood": understood_json(plan)
+            | {
+                "query_truncated": {"kept_chars": len(self.query), "original_chars": self.truncated_from}
+                if self.truncated_from
+                else None
+            },
+            "weak": self.weak,
             "fusion": {"method": self.fusion[0], "lexical_weight": self.fusion[1]} if self.fusion else None,
             "results": [
                 hit.to_json() | {"best_sentence": best_sentence(hit.text, self.query)} for hit in self.hits

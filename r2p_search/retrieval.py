@@ -33,6 +33,15 @@ COMMON_MIN = 5000
 
 Ranking = list[tuple[int, float]]  # (row, score), best first
 
+WEAK_COSINE = {"all-MiniLM-L6-v2": 0.27}
+"""Below this cosine between a question and the closest passage in scope, nothing matched well
+(unless a passage holds every word of it: see `Retriever.weak`).
+
+By model: each model spreads its cosines differently, and one not listed is not judged. Set in
+the gap between real questions and off-topic ones over one speech and over the 2011 debates
+(benchmarks/weak.py). The more passages an index holds, the closer its nearest one comes to any
+question, so over many years fewer off-topic questions are marked: it errs towards silence."""
+
 
 def lexical_terms(query: str) -> list[str]:
     """A query's words and symbols as quoted FTS5 terms, each once.
@@ -121,6 +130,23 @@ class Retriever:
 
                 self._worker = ThreadPoolExecutor(READERS, thread_name_prefix="r2p-lexical")
         return self._worker.submit(self.lexical, plan.text, self.pool_size(k), plan.scope, plan.favoured())
+
+    def weak(self, plan: Plan, ranked: list[Candidate]) -> bool:
+        """Whether nothing in scope matched the question well: no candidate is close in meaning,
+        and no passage holds every word of it.
+
+        Judged by cosine, which every candidate of the dense ranking carries whatever scale the
+        fused score is on (reciprocal rank, or cosine plus BM25), so a question is judged alike
+        in every mode that embeds it; a BM25 ranking alone has no cosine and is not judged.
+        """
+        threshold = WEAK_COSINE.get(self.store.manifest.model.name)
+        cosines = [c.dense_score for c in ranked if c.dense_score is not None]
+        if threshold is None or not cosines or max(cosines) >= threshold:
+            return False
+        # Names and symbols ("Burhanuddin Rabbani", "resolution 1701 (2006)") sit far from every
+        # passage in meaning, yet a passage holding all their words is what was asked for.
+        terms = lexical_terms(plan.text)
+        return not (terms and self.store.lexical(" AND ".join(terms), 1, plan.scope))
 
     def dense(self, vector: np.ndarray, n: int, scope: Scope | None = None) -> Ranking:
         rows = self.store.scope_rows(scope) if scope else None

@@ -173,6 +173,7 @@ class Index:
                 plans[i] = replace(plans[i], favour=())
                 found[i] = self._by_speaker(plans[i], request)
         batch = [i for i in range(len(requests)) if i not in found]
+        weak: set[int] = set()
         soon = {i: self.retriever.lexical_soon(plans[i], requests[i].k, requests[i].mode) for i in batch}
         embedded = [i for i in batch if not plans[i].listing and requests[i].mode != "lexical"]
         vectors = self.embed_queries([plans[i].text for i in embedded]) if embedded else []
@@ -182,21 +183,22 @@ class Index:
             if plan.listing:
                 found[i] = selection.listed(self.store, plan, request.k)
             else:
-                found[i] = self._ranked(
-                    plan,
-                    vector_of.get(i),
-                    request.k,
-                    request.mode,
-                    per_doc=request.per_doc,
-                    explain=request.explain,
-                    lexical_soon=soon[i],
+                ranked = self._candidates(
+                    plan, vector_of.get(i), request.k, request.mode, lexical_soon=soon[i]
                 )
+                found[i] = self._selected(
+                    ranked, request.k, request.per_doc, request.explain, spoken_of=plan.spoken_of()
+                )
+                if found[i] and self.retriever.weak(plan, ranked):
+                    weak.add(i)
         return [
             SearchResult(
                 request.query,
                 plan,
                 None if plan.listing else self.retriever.rule(plan.text, request.mode),
                 selection.in_paragraph(self.store, found[i]),
+                truncated_from=request.truncated_from,
+                weak=i in weak,
             )
             for i, (request, plan) in enumerate(zip(requests, plans, strict=True))
         ]
@@ -257,6 +259,19 @@ class Index:
         exclude: set[int] | None = None,
         lexical_soon: Future[Ranking] | None = None,
     ) -> list[Hit]:
+        ranked = self._candidates(plan, vector, k, mode, exclude=exclude, lexical_soon=lexical_soon)
+        return self._selected(ranked, k, per_doc, explain, collapse, plan.spoken_of())
+
+    def _candidates(
+        self,
+        plan: Plan,
+        vector: np.ndarray | None,
+        k: int,
+        mode: str,
+        *,
+        exclude: set[int] | None = None,
+        lexical_soon: Future[Ranking] | None = None,
+    ) -> list[Candidate]:
         n = self.retriever.pool_size(k)
         if n == 0:
             return []
@@ -265,7 +280,17 @@ class Index:
         )
         if exclude:
             ranked = [c for c in ranked if c.row not in exclude]
-        spoken_of = plan.spoken_of()
+        return ranked
+
+    def _selected(
+        self,
+        ranked: list[Candidate],
+        k: int,
+        per_doc: int | None,
+        explain: bool,
+        collapse: bool = True,
+        spoken_of: tuple[str, ...] = (),
+    ) -> list[Hit]:
         selected = selection.select(self.store, ranked, k, per_doc, collapse, spoken_of)
         return selection.hits(self.store, selected, explain)
 

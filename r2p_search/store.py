@@ -122,6 +122,16 @@ class Pipeline:
 
 
 @dataclass
+class CorpusRecord:
+    """The corpus a build read: its folder, and each file's [size, mtime_ns] as found before reading.
+
+    A search compares these with the folder to say the index is behind it, a stat per file."""
+
+    path: str  # absolute
+    files: dict[str, list[int]] = field(default_factory=dict)
+
+
+@dataclass
 class Manifest:
     generation: str
     model: ModelInfo
@@ -134,6 +144,7 @@ class Manifest:
     created_at: str = ""
     format_version: int = FORMAT_VERSION
     ocr: bool = False  # PDFs without a text layer are read by OCR (index --ocr); kept until changed
+    corpus: CorpusRecord | None = None  # None in a build made before it was recorded
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=2, sort_keys=True, ensure_ascii=False)
@@ -162,11 +173,22 @@ class Manifest:
                 created_at=str(raw.get("created_at", "")),
                 format_version=int(raw["format_version"]),
                 ocr=bool(raw.get("ocr", False)),
+                corpus=_corpus_record(raw.get("corpus")),
             )
         except IndexCorruptError:
             raise
         except (ValueError, KeyError, TypeError, AttributeError) as exc:
             raise IndexCorruptError(f"index manifest is damaged ({exc}); {REBUILD_HINT}") from exc
+
+
+def _corpus_record(raw: Any) -> CorpusRecord | None:
+    if raw is None:
+        return None
+    if not isinstance(raw["files"], dict):
+        raise TypeError("corpus.files is not an object")
+    # Taken as read, not converted entry by entry: every search reads the manifest, and an entry
+    # that is not [size, mtime_ns] only counts as a changed file.
+    return CorpusRecord(str(raw["path"]), raw["files"])
 
 
 def read_manifest(index_dir: Path) -> Manifest | None:
@@ -222,6 +244,15 @@ class Matches:
         if term in self.spans:
             return self.spans[term][1]
         return len(self.phrases[term][0]) if term in self.phrases else 0
+
+
+# A document by its id, its id's last part (a file name without suffix), its path or file name.
+_DOC_NAMED = "(d.doc_id = ? OR d.doc_id LIKE ? ESCAPE '\\' OR d.source = ? OR d.source LIKE ? ESCAPE '\\')"
+
+
+def _doc_params(doc: str) -> list[str]:
+    escaped = doc.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return [doc, f"%/{escaped}", doc, f"%/{escaped}"]
 
 
 def passage_id_for(doc_id: str, n: int) -> str:
@@ -310,16 +341,22 @@ class Store:
                     each.append("json_extract(d.meta, '$.kind') = 'general-debate'")
             where.append("(" + " OR ".join(each) + ")")
         if scope.docs:
-            # A document by its id, its id's last part (a file name without suffix), or its path.
-            each = "(d.doc_id = ? OR d.doc_id LIKE ? ESCAPE '\\' OR d.source = ?)"
-            where.append("(" + " OR ".join([each] * len(scope.docs)) + ")")
+            where.append("(" + " OR ".join([_DOC_NAMED] * len(scope.docs)) + ")")
             for doc in scope.docs:
-                escaped = doc.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-                params.extend([doc, f"%/{escaped}", doc])
+                params.extend(_doc_params(doc))
         # Documents first, then their passages by the (doc_id, n) index: CROSS JOIN fixes that
         # order in SQLite, which otherwise may scan every passage.
         sql = "SELECT p.row FROM documents d CROSS JOIN passages p ON p.doc_id = d.doc_id"
         return (sql + (" WHERE " + " AND ".join(where) if where else "")), params
+
+    def has_document(self, doc: str) -> bool:
+        """Whether a document is stored under this id, file name (without suffix) or path (--doc)."""
+        try:
+            doc.encode("utf-8")
+        except UnicodeEncodeError:  # bytes that are not UTF-8 name no stored document
+            return False
+        sql = f"SELECT EXISTS (SELECT 1 FROM documents d WHERE {_DOC_NAMED})"
+        return bool(self.db.execute(sql, _doc_params(doc)).fetchone()[0])
 
     def scope_rows(self, scope: Scope) -> np.ndarray:
         import numpy as np
@@ -765,6 +802,7 @@ class GenerationWriter:
         files: dict[str, FileEntry],
         skipped: dict[str, dict[str, str]] | None = None,
         ocr: bool = False,
+        corpus: CorpusRecord | None = None,
     ) -> Manifest:
         import faiss
         import numpy as np
@@ -848,6 +886,7 @@ class GenerationWriter:
             files=files,
             skipped=skipped or {},
             ocr=ocr,
+            corpus=corpus,
             artifacts=artifact_record(
                 self.index_dir, [db_path, vec_path, *posting_files, *self._model_files(model)]
             ),

@@ -7,6 +7,9 @@ test_e2e.py.
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -105,15 +108,57 @@ def test_queries_file_gives_json_lines_in_order(built: tuple[Path, Path], tmp_pa
     assert lines[1]["results"][0]["source"] == "sub/gamma.md"
 
 
+def without_r2p_env(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("R2P_") or k == "R2P_CACHE"}
+    return env | extra
+
+
 def test_search_builds_a_missing_index_first(make_corpus: Callable, tmp_path: Path) -> None:
+    # Only at the default place: ./index, or $R2P_INDEX.
     corpus = make_corpus(SPEECH)
-    index = tmp_path / "fresh"
-    result = run_cli(
-        "search", "famine", "--corpus", str(corpus), "--index", str(index), "--model", "hash", "--json"
-    )
+    result = run_cli("search", "famine", "--model", "hash", "--json", cwd=tmp_path, env=without_r2p_env())
     assert result.returncode == 0, result.stderr
     assert "building it" in result.stderr
     assert json.loads(result.stdout)["results"]
+    assert (tmp_path / "index" / "manifest.json").is_file()
+    fresh = tmp_path / "fresh"
+    env = without_r2p_env(R2P_INDEX=str(fresh), R2P_CORPUS=str(corpus))
+    result = run_cli("search", "famine", "--model", "hash", "--json", env=env)
+    assert result.returncode == 0 and "building it" in result.stderr, result.stderr
+    assert (fresh / "manifest.json").is_file()
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("search", "famine"),
+        ("search", "famine", "--json"),
+        ("show", "alpha:1"),
+        ("similar", "alpha:1"),
+        ("timeline", "famine"),
+        ("eval", "QUERIES"),
+        ("status",),
+        ("verify",),
+    ],
+)
+def test_a_mistyped_index_builds_nothing(
+    make_corpus: Callable, tmp_path: Path, args: tuple[str, ...]
+) -> None:
+    corpus = make_corpus(SPEECH)
+    queries = tmp_path / "q.jsonl"
+    queries.write_text(
+        json.dumps({"query": "famine", "relevant": [{"doc": "alpha", "span": "Famine"}]}) + "\n"
+    )
+    typo = tmp_path / "typo"
+    args = tuple(str(queries) if a == "QUERIES" else a for a in args)
+    where = ("--index", str(typo)) if args[0] == "verify" else ("--corpus", str(corpus), "--index", str(typo))
+    result = run_cli(*args, *where, cwd=tmp_path, env=without_r2p_env())
+    named = f"--index {typo}" if args[0] == "verify" else f"--corpus {corpus} --index {typo}"
+    command = f"r2p-search index {named}"
+    assert_one_line_error(result, f"no index at {typo}; build one with: {command}")
+    assert not typo.exists()  # no folder, no lock file
+    assert not (tmp_path / "index").exists()
+    assert result.stdout == ""
 
 
 def test_similar_and_show(built: tuple[Path, Path]) -> None:
@@ -135,6 +180,144 @@ def test_status_json(built: tuple[Path, Path]) -> None:
     body = json.loads(run_cli("status", "--corpus", str(corpus), "--index", str(index), "--json").stdout)
     assert body["documents"] == 3 and body["passages"] == 6 and body["model"] == "hash:64"
     assert (body["new"], body["changed"], body["removed"]) == (["new.txt"], [], [])
+
+
+def test_search_says_on_stderr_when_the_corpus_changed(built: tuple[Path, Path]) -> None:
+    corpus, index = built
+
+    def search(*more: str) -> subprocess.CompletedProcess[str]:
+        result = run_cli("search", "famine", "--index", str(index), *more)
+        assert result.returncode == 0, result.stderr
+        return result
+
+    def reindex() -> None:
+        assert run_cli("index", "--corpus", str(corpus), "--index", str(index)).returncode == 0
+
+    assert "changed since" not in search("--json").stderr
+    (corpus / "alpha.txt").write_text("Changed text about sanctions.\n")
+    (corpus / "beta.txt").unlink()
+    (corpus / "new.txt").write_text("A new statement on early warning.\n")
+    told = search("--json")
+    command = f"r2p-search index --corpus {corpus.resolve()} --index {index}"
+    assert told.stderr.strip() == f"3 files changed since the index was built: run {command}"
+    assert json.loads(told.stdout)["results"]  # stdout holds the JSON alone
+    text = search()
+    assert "changed since" in text.stderr and "changed since" not in text.stdout
+    reindex()
+    assert "changed since" not in search().stderr
+    # The same bytes with a new time count: judged by a stat, not by reading the files.
+    touched = corpus / "alpha.txt"
+    os.utime(touched, ns=(touched.stat().st_atime_ns, touched.stat().st_mtime_ns + 10**9))
+    assert "1 file changed since the index was built" in search().stderr
+    reindex()  # nothing to embed: the index keeps its generation and records the new time
+    assert "changed since" not in search().stderr
+    # An index built before the corpus was recorded says nothing.
+    manifest = json.loads((index / "manifest.json").read_text())
+    del manifest["corpus"]
+    (index / "manifest.json").write_text(json.dumps(manifest))
+    (corpus / "another.txt").write_text("Another statement.\n")
+    assert "changed since" not in search().stderr
+    reindex()  # and the next build records it
+    (corpus / "another.txt").unlink()
+    assert "1 file changed since" in search().stderr
+    # A server says it once, when it starts; not with each answer.
+    served = subprocess.run(
+        [sys.executable, "-m", "r2p_search", "mcp", "--index", str(index)],
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert served.returncode == 0 and served.stderr.count("1 file changed since the index was built") == 1
+
+
+def test_status_with_a_missing_corpus(built: tuple[Path, Path], tmp_path: Path) -> None:
+    _, index = built
+    named = run_cli("status", "--corpus", str(tmp_path / "nope"), "--index", str(index))
+    assert_one_line_error(named, f"corpus folder not found: {tmp_path / 'nope'}")
+    # None at the default place: the index alone, and no advice that would fail.
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    alone = run_cli("status", "--index", str(index), cwd=elsewhere, env=without_r2p_env())
+    assert alone.returncode == 0, alone.stderr
+    assert "r2p-search index" not in alone.stdout and "documents" in alone.stdout
+    assert "the index alone is shown" in alone.stdout
+    body = json.loads(
+        run_cli("status", "--index", str(index), "--json", cwd=elsewhere, env=without_r2p_env()).stdout
+    )
+    assert body["built"] and body["documents"] == 3 and body["up_to_date"] is None
+
+
+def test_an_unknown_doc_is_named(built: tuple[Path, Path]) -> None:
+    _, index = built
+    result = run_cli("search", "famine", "--doc", "alpha", "--doc", "nope", "--index", str(index))
+    assert_one_line_error(result, "no document 'nope' in this index")
+    # A document by its id, its id's last part, its path or its file name.
+    for doc, doc_id in [
+        ("alpha", "alpha"),
+        ("sub/gamma", "sub/gamma"),
+        ("gamma", "sub/gamma"),
+        ("sub/gamma.md", "sub/gamma"),
+        ("gamma.md", "sub/gamma"),
+    ]:
+        found = run_cli("search", "civilians", "--doc", doc, "--index", str(index), "--json")
+        assert found.returncode == 0, (doc, found.stderr)
+        assert {hit["doc_id"] for hit in json.loads(found.stdout)["results"]} == {doc_id}
+
+
+def test_a_long_query_is_cut_and_says_so(built: tuple[Path, Path]) -> None:
+    _, index = built
+    long = "famine and drought " * 150  # 2,849 characters once its spaces are collapsed
+    result = run_cli("search", long, "--index", str(index), "--json")
+    assert result.returncode == 0, result.stderr
+    body = json.loads(result.stdout)
+    assert body["understood"]["query_truncated"] == {"kept_chars": 2000, "original_chars": 2849}
+    assert len(body["query"]) == 2000
+    assert "the query was cut to its first 2,000 characters (of 2,849)" in result.stderr
+    text = run_cli("search", long, "--index", str(index))
+    assert "cut to its first 2,000 characters" in text.stderr and "cut to" not in text.stdout
+    short = run_cli("search", "famine", "--index", str(index), "--json")
+    assert json.loads(short.stdout)["understood"]["query_truncated"] is None
+    assert "cut to" not in short.stderr
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("search", "famine"),
+        ("search", "famine", "--json"),
+        ("search", "--queries", "QUERIES"),
+        ("show", "alpha:2", "--context", "2"),
+        ("similar", "alpha:1"),
+        ("timeline", "famine"),
+        ("status", "--corpus", "CORPUS"),
+        ("verify",),
+        ("index", "--corpus", "CORPUS"),
+        ("eval", "EVAL"),
+    ],
+)
+def test_a_closed_pipe_is_success(built: tuple[Path, Path], tmp_path: Path, args: tuple[str, ...]) -> None:
+    """`r2p-search search ... | head -1`: the reader went away with what it wanted."""
+    corpus, index = built
+    queries = tmp_path / "queries.txt"
+    queries.write_text("famine\nnuclear disarmament\nLibya\n" * 50)
+    eval_set = tmp_path / "set.jsonl"
+    eval_set.write_text(
+        json.dumps({"query": "famine", "relevant": [{"doc": "alpha", "span": "Famine"}]}) + "\n"
+    )
+    named = {"QUERIES": str(queries), "CORPUS": str(corpus), "EVAL": str(eval_set)}
+    args = tuple(named.get(a, a) for a in args)
+    child = subprocess.Popen(
+        [sys.executable, "-m", "r2p_search", *args, "--index", str(index)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert child.stdout is not None and child.stderr is not None
+    child.stdout.close()  # before the first line: every write to it fails
+    stderr = child.stderr.read()
+    assert child.wait(timeout=120) == 0, stderr
+    assert "Traceback" not in stderr and "error" not in stderr
 
 
 @pytest.mark.parametrize(
@@ -163,7 +346,12 @@ def test_missing_corpus(tmp_path: Path) -> None:
 
 def test_missing_index_and_corpus(tmp_path: Path) -> None:
     result = run_cli("search", "x", "--corpus", str(tmp_path / "nope"), "--index", str(tmp_path / "i"))
-    assert_one_line_error(result, "no index at")
+    # The command advised is one that can work: it names the folder of documents to give.
+    assert_one_line_error(
+        result,
+        f"no index at {tmp_path / 'i'}, and no corpus folder at {tmp_path / 'nope'} to build one from; "
+        f"build one with: r2p-search index --corpus FOLDER --index {tmp_path / 'i'}",
+    )
 
 
 def test_corrupt_index(built: tuple[Path, Path]) -> None:

@@ -137,6 +137,30 @@ def test_a_pasted_paragraph_finds_what_similar_finds_with_its_id(
     assert any(h.meta["country"] == "KGZ" for h in draft), [(h.passage_id, h.text[:80]) for h in draft]
 
 
+# Off-topic for a General Debate: a question (fused by reciprocal rank) and a short query (cosine
+# plus BM25): the two scales a hybrid score comes on.
+NOTHING_MATCHES = ["how do I paint a bedroom wall without leaving streaks?", "python list comprehension"]
+REAL = ["foreign-inspired armed groups", "what did Norway say about the protection of civilians?"]
+
+
+def test_a_search_nothing_answers_well_says_so(model: SentenceTransformerEmbedder, ungdc_index: Path) -> None:
+    from r2p_search.request import SearchRequest
+
+    with Index.open(ungdc_index, embedder=model) as index:
+        for query, weak in [*((q, True) for q in NOTHING_MATCHES), *((q, False) for q in REAL)]:
+            for mode in ("hybrid", "dense"):
+                result = index.answer([SearchRequest(query=query, mode=mode)])[0]
+                assert result.hits and result.weak is weak, (query, mode, result.hits[0].score)
+        fusions = [index.answer([SearchRequest(query=q)])[0].fusion for q in NOTHING_MATCHES]
+        assert [f[0] for f in fusions if f] == ["rrf", "linear"]
+    nonsense = run_cli("search", NOTHING_MATCHES[0], "--index", str(ungdc_index), "--json")
+    assert nonsense.returncode == 0 and json.loads(nonsense.stdout)["weak"] is True
+    text = run_cli("search", NOTHING_MATCHES[0], "--index", str(ungdc_index), "-k", "2")
+    assert "nothing matched well" in text.stderr and "nothing matched well" not in text.stdout
+    real = run_cli("search", REAL[0], "--index", str(ungdc_index), "-k", "2")
+    assert real.returncode == 0 and "nothing matched well" not in real.stderr
+
+
 def test_cli_end_to_end_on_shipped_corpus(tmp_path: Path) -> None:
     """README command one, in miniature: a search over a corpus with no index yet."""
     from .conftest import SEED
@@ -163,6 +187,7 @@ def test_quality_floor_on_the_shipped_speech(tmp_path: Path) -> None:
     (tmp_path / "corpus").mkdir()
     shutil.copy(SEED, tmp_path / "corpus" / SEED.name)
     query_set = Path(__file__).parent / "eval" / "seed.jsonl"
+    assert run_cli("index", cwd=tmp_path).returncode == 0  # eval scores an index; it builds none
     result = run_cli(
         "eval", str(query_set), "--json", "--min-mrr", str(floors["hybrid"]["mrr@10"]), cwd=tmp_path
     )

@@ -1,15 +1,17 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from r2p_search.documents import corpus_stats, find_corpus
 from r2p_search.embedding import HashingEmbedder, Prompts, read_prompts
 from r2p_search.errors import CorpusError, IndexLockedError
-from r2p_search.indexer import build_index, corpus_status
+from r2p_search.indexer import build_index, corpus_changes, corpus_status
 from r2p_search.search import Index
 from r2p_search.store import Store, read_manifest, write_lock
 
@@ -189,6 +191,46 @@ def test_status_lists_new_changed_removed(make_corpus: Callable, tmp_path: Path)
     status = corpus_status(corpus, tmp_path / "index").to_json()
     assert (status["new"], status["changed"], status["removed"]) == (["new.txt"], ["alpha.txt"], ["beta.txt"])
     assert status["documents"] == 3 and status["model"] == "hash:64" and status["up_to_date"] is False
+
+
+def test_the_corpus_is_recorded_so_a_search_can_tell_it_changed(
+    make_corpus: Callable, tmp_path: Path
+) -> None:
+    outside = tmp_path / "outside.txt"
+    outside.write_text("Never part of the corpus.\n")
+    corpus = make_corpus(
+        SPEECH
+        | {
+            ".hidden.txt": "Hidden.\n",
+            "sub/.git/HEAD.txt": "Hidden folder.\n",
+            "notes.png": b"\x89PNG",
+            "old.doc": b"\xd0\xcf",
+            "metadata.csv": "file,title\nalpha.txt,Remarks\n",
+        }
+    )
+    (corpus / os.fsdecode(b"caf\xe9.txt")).write_text("A name that is not UTF-8.\n")
+    os.symlink(outside, corpus / "out.txt")  # a link out of the corpus is not followed
+    os.symlink(corpus / "beta.txt", corpus / "in.txt")
+    build_index(corpus, corpus / "index", embedder=CountingEmbedder())  # an index kept inside it
+    # The same files as a build finds, with a stat each: documents, and metadata.csv.
+    stats = corpus_stats(corpus)
+    utf8 = {f.source for f in find_corpus(corpus).files if f.source.isprintable()}
+    assert set(stats) == utf8 | {"metadata.csv"}
+    assert set(stats) == {"alpha.txt", "beta.txt", "sub/gamma.md", "in.txt", "metadata.csv"}
+    manifest = read_manifest(corpus / "index")
+    assert manifest is not None and manifest.corpus is not None
+    assert manifest.corpus.path == str(corpus.resolve()) and manifest.corpus.files == stats
+    assert corpus_changes(manifest) == 0
+    (corpus / "alpha.txt").write_text("Changed.\n")
+    (corpus / "beta.txt").unlink()  # and in.txt, its link, goes with it
+    (corpus / "metadata.csv").write_text("file,title\nalpha.txt,Other remarks\n")
+    (corpus / "new.md").write_text("New.\n")
+    (corpus / "new.png").write_bytes(b"\x89PNG")  # not read by a build: not counted
+    assert corpus_changes(manifest) == 5
+    manifest.corpus.path = str(tmp_path / "gone")
+    assert corpus_changes(manifest) is None  # the corpus moved or went: nothing to say
+    manifest.corpus = None
+    assert corpus_changes(manifest) is None  # built before the corpus was recorded
 
 
 def test_known_bad_file_is_not_retried_until_it_changes(make_corpus: Callable, tmp_path: Path) -> None:

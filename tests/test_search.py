@@ -4,9 +4,11 @@ import json
 import shutil
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from r2p_search import retrieval
 from r2p_search.embedding import HashingEmbedder
 from r2p_search.errors import (
     IndexCorruptError,
@@ -16,7 +18,8 @@ from r2p_search.errors import (
     QueryError,
 )
 from r2p_search.indexer import build_index
-from r2p_search.request import clean_query
+from r2p_search.query import Scope
+from r2p_search.request import SearchRequest, clean_query
 from r2p_search.retrieval import lexical_match
 from r2p_search.search import Index
 from r2p_search.selection import listing_rows
@@ -102,6 +105,40 @@ def test_empty_queries_are_refused(index_dir: Path, query: str) -> None:
 def test_control_characters_and_huge_queries_are_tamed() -> None:
     assert clean_query("Syria\x00\x1b[31m  Libya\n") == "Syria [31m Libya"
     assert len(clean_query("word " * 50_000)) == 2000
+
+
+def test_a_cut_query_is_said_in_the_result(index_dir: Path) -> None:
+    request = SearchRequest(query="famine " * 400)
+    assert len(request.query) == 2000 and request.truncated_from == 2799
+    with open_index(index_dir) as index:
+        result = index.answer([request])[0]
+    assert result.to_json()["understood"]["query_truncated"] == {"kept_chars": 2000, "original_chars": 2799}
+    assert SearchRequest(query="famine").truncated_from is None
+
+
+def test_weak_when_nothing_is_close_and_no_passage_holds_every_word(
+    index_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The rule, on the hash model: its cosines mean little, so the threshold is set by hand."""
+
+    def weak(query: str, **options: Any) -> bool:
+        with open_index(index_dir) as index:
+            result = index.answer([SearchRequest(query=query, **options)])[0]
+        assert result.to_json()["weak"] is result.weak
+        return result.weak
+
+    assert not weak("famine drought xylophone")  # a model not calibrated is not judged
+    monkeypatch.setitem(retrieval.WEAK_COSINE, "hash:64", 2.0)  # no cosine reaches it
+    assert weak("famine drought xylophone")
+    assert weak("famine drought xylophone", mode="dense")
+    assert weak("famine xylophone")  # a short query: cosine plus BM25, another scale
+    # A passage holding every word is what was asked for, however far in meaning.
+    assert not weak("famine drought")
+    assert not weak("resolution 1973")
+    assert weak("famine drought", scope=Scope(docs=("beta",)))  # but not in the scope searched
+    assert not weak("famine xylophone", mode="lexical")  # BM25 alone carries no cosine
+    monkeypatch.setitem(retrieval.WEAK_COSINE, "hash:64", -1.0)
+    assert not weak("famine drought xylophone")
 
 
 def test_similar_excludes_the_passage_itself(index_dir: Path) -> None:

@@ -92,6 +92,7 @@ def test_api_answers_what_the_cli_prints(served: tuple[TestClient, Path, Path]) 
         ("get", "/api/search", {"q": "x", "group_by": "year"}, 400, "cannot group by"),
         ("get", "/api/search", {"q": "x", "country": "Atlantis"}, 400, "unknown country"),
         ("get", "/api/search", {"q": "x", "organ": "UNICEF"}, 400, "unknown organ"),
+        ("get", "/api/search", {"q": "x", "doc": "nope"}, 400, "no document 'nope' in this index (--doc"),
         ("get", "/api/search", {"q": "x", "qq": "1"}, 400, "unknown parameter 'qq'"),
         ("get", "/api/timeline", {"q": "x", "by": "decade"}, 400, "--by"),
         ("get", "/api/show/nope:1", {}, 404, "no passage 'nope:1'"),

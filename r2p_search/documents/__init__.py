@@ -18,7 +18,16 @@ from collections.abc import Callable
 from pathlib import Path
 
 from ..errors import BadFileError
-from .corpus import Corpus, doc_id_for, file_digest, find_corpus, find_files, read_bytes, sha256_of
+from .corpus import (
+    Corpus,
+    corpus_stats,
+    doc_id_for,
+    file_digest,
+    find_corpus,
+    find_files,
+    read_bytes,
+    sha256_of,
+)
 from .model import Block, Document, SourceFile
 from .names import context_label, context_terms, country_name, country_names, parse_file_name
 from .reading import Deadline, Read, check_kind
@@ -31,6 +40,7 @@ __all__ = [
     "SourceFile",
     "context_label",
     "context_terms",
+    "corpus_stats",
     "country_name",
     "country_names",
     "decode",

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -87,6 +88,59 @@ def find_corpus(corpus: Path) -> Corpus:
             )
         files = [SourceFile(f.path, f.source, metadata.rows.get(f.source, {})) for f in files]
     return Corpus(files, problems, dict(sorted(found.others.items())))
+
+
+def corpus_stats(corpus: Path) -> dict[str, list[int]]:
+    """[size, modification time in ns] of every file a build would read (documents and
+    metadata.csv files), by source: whether the corpus changed, without reading a byte.
+
+    The same files as `find_corpus`, found by `os.scandir`, whose entries know their type: one
+    stat per file, where the general walk takes four, so a search can afford it.
+    """
+    if not corpus.exists():
+        raise CorpusError(f"corpus folder not found: {corpus}")
+    if not corpus.is_dir():
+        raise CorpusError(f"corpus is not a folder: {corpus}")
+    root = str(corpus.resolve())
+    stats: dict[str, list[int]] = {}
+    seen: set[str] = set()
+
+    def walk(folder: str, prefix: str) -> None:
+        real = os.path.realpath(folder)
+        if real in seen:
+            return
+        seen.add(real)
+        try:
+            with os.scandir(folder) as found:
+                entries = sorted(found, key=lambda entry: entry.name)
+        except OSError:
+            return
+        for entry in entries:
+            name = entry.name
+            if name.startswith("."):
+                continue
+            try:
+                if entry.is_symlink():
+                    target = os.path.realpath(entry.path)
+                    if not os.path.exists(target) or os.path.commonpath([root, target]) != root:
+                        continue  # dangling, or out of the corpus: the general walk skips it too
+                if entry.is_dir():
+                    if not _is_index(Path(entry.path)):
+                        walk(entry.path, f"{prefix}{name}/")
+                elif _read_by_build(name) and entry.is_file():
+                    source = prefix + name
+                    source.encode("utf-8")  # a name that is not UTF-8 is never indexed, nor recorded
+                    stat = entry.stat()
+                    stats[source] = [stat.st_size, stat.st_mtime_ns]
+            except (OSError, ValueError):  # UnicodeEncodeError is a ValueError
+                continue
+
+    walk(str(corpus), "")
+    return stats
+
+
+def _read_by_build(name: str) -> bool:
+    return name.lower() == METADATA_CSV or os.path.splitext(name)[1].lower() in config.DOCUMENT_SUFFIXES
 
 
 def _walk(
