@@ -452,7 +452,7 @@ def search(
     _say_language(result.plan.understood.language for result in results)
     for result in results:
         # In CSV and Markdown, stdout is the export alone: the notes go to stderr as in text.
-        _say_notes(result, chosen == Format.json, many=len(results) > 1)
+        _say_notes(result, chosen == Format.json, many=len(results) > 1, weak=result.weak)
     if chosen in (Format.csv, Format.markdown):
         _export(results, chosen)
         return
@@ -495,8 +495,9 @@ def _behind_soon(manifest: Any, index: Path | None, more: str = "") -> Callable[
     return say
 
 
-def _say_notes(result: Any, as_json: bool, many: bool) -> None:
-    """What a reader of the hits should know of how the question was taken, on stderr."""
+def _say_notes(result: Any, as_json: bool, many: bool, weak: bool = False) -> None:
+    """What a reader of the hits should know of how the question was taken, on stderr: a
+    `result` (a search's or a timeline's) cut short, or `weak`."""
     from .request import MAX_QUERY_CHARS
 
     which = f"{result.query[:40]!r}{'...' if len(result.query) > 40 else ''}: " if many else ""
@@ -508,7 +509,7 @@ def _say_notes(result: Any, as_json: bool, many: bool) -> None:
             ),
             soft_wrap=True,
         )
-    if result.weak and not as_json:  # --json says it in the result ("weak")
+    if weak and not as_json:  # --json says it in the result ("weak")
         err.print(
             escape(f"{which}nothing matched well: these are the nearest passages, but none is close"),
             soft_wrap=True,
@@ -557,6 +558,7 @@ def timeline(
     with _open_index(corpus, index, None, preload=True) as idx:
         result = build_timeline(idx, query, by=by, scope=scope, literal=literal, threshold=threshold)
     _say_language([detect(query)])
+    _say_notes(result, as_json, many=False)
     if as_json:
         _print_json(result.to_json())
     else:

@@ -119,8 +119,9 @@ def best_sentence(text: str, query: str) -> str | None:
     return sentence if overlap > 0 else None
 
 
-def understood_json(plan: Plan) -> dict[str, Any]:
-    """How a question was read, as `search --json` and `timeline --json` give it."""
+def understood_json(plan: Plan, query: str = "", truncated_from: int | None = None) -> dict[str, Any]:
+    """How a question was read, as `search --json` and `timeline --json` give it; `query` as
+    searched, cut from `truncated_from` characters if it was."""
     return {
         "countries": list(plan.scope.countries),
         "favoured_countries": list(plan.favour),
@@ -132,6 +133,9 @@ def understood_json(plan: Plan) -> dict[str, Any]:
         "organs": list(plan.scope.organs),
         "searched_text": plan.text,
         "language": plan.understood.language,
+        "query_truncated": {"kept_chars": len(query), "original_chars": truncated_from}
+        if truncated_from
+        else None,
     }
 
 
@@ -150,12 +154,7 @@ class SearchResult:
         plan = self.plan
         return {
             "query": self.query,
-            "understood": understood_json(plan)
-            | {
-                "query_truncated": {"kept_chars": len(self.query), "original_chars": self.truncated_from}
-                if self.truncated_from
-                else None
-            },
+            "understood": understood_json(plan, self.query, self.truncated_from),
             "weak": self.weak,
             "fusion": {"method": self.fusion[0], "lexical_weight": self.fusion[1]} if self.fusion else None,
             "results": [

@@ -125,6 +125,7 @@ class Timeline:
     presence: Presence
     plan: Plan
     buckets: list[Bucket] = field(default_factory=list)
+    truncated_from: int | None = None  # the question's length, when it was cut to the longest kept
 
     @property
     def threshold(self) -> float:
@@ -143,7 +144,7 @@ class Timeline:
             "by": self.by,
             "threshold": round(self.presence.threshold, 4),
             "presence": self.presence.to_json(),
-            "understood": understood_json(self.plan),
+            "understood": understood_json(self.plan, self.query, self.truncated_from),
             "buckets": [b.to_json() for b in self.buckets],
         }
 
@@ -250,6 +251,7 @@ def timeline(
         raise QueryError(f"--by takes {' or '.join(GROUPS)}, not {by!r}")
     if threshold is not None and not -1.0 <= threshold <= 1.0:
         raise QueryError(f"--threshold is a cosine between -1 and 1, got {threshold}")
+    whole = clean_query(query, cut=False)
     query = clean_query(query)
     plan = index.plan(query, scope, literal)
     table = index.scan.rows
@@ -288,4 +290,4 @@ def timeline(
         )
     if by == "country":
         buckets.sort(key=lambda b: (-b.matching_documents, -b.passages, b.label))
-    return Timeline(query, by, presence, plan, buckets)
+    return Timeline(query, by, presence, plan, buckets, len(whole) if len(whole) > len(query) else None)

@@ -226,3 +226,11 @@ def test_the_issues_misses_now_count_with_the_real_model(tmp_path: Path) -> None
     assert [(b.key, b.documents) for b in r2p.buckets] == [("2011", 4)]
     assert r2p.buckets[0].matching_documents == 2
     assert genocide.buckets[0].matching_documents == 2
+
+
+def test_a_timeline_question_cut_short_says_so(index_dir: Path) -> None:
+    long = "mass atrocities " * 160  # 2,560 characters
+    said = run_cli("timeline", long, "--index", str(index_dir))
+    assert said.returncode == 0 and "cut to its first 2,000 characters" in said.stderr
+    line = json.loads(run_cli("timeline", long, "--index", str(index_dir), "--json").stdout)
+    assert line["understood"]["query_truncated"] == {"kept_chars": 2000, "original_chars": 2559}
