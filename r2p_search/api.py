@@ -99,32 +99,9 @@ def show(index: Index, passage_id: str, context: int = 0) -> dict[str, Any]:
     return index.show(passage_id, context).to_json()
 
 
-def timeline(
-    index: Index,
-    query: str,
-    *,
-    by: str = "year",
-    threshold: float | None = None,
-    country: Names = None,
-    year: int | None = None,
-    years: str | None = None,
-    symbol: Names = None,
-    organ: Names = None,
-    literal: bool = False,
-) -> dict[str, Any]:
-    """What `timeline QUERY --json` prints."""
-    return timeline_result(
-        index,
-        query,
-        by=by,
-        threshold=threshold,
-        country=country,
-        year=year,
-        years=years,
-        symbol=symbol,
-        organ=organ,
-        literal=literal,
-    ).to_json()
+def timeline(index: Index, query: str, **options: Any) -> dict[str, Any]:
+    """What `timeline QUERY --json` prints; options as `timeline_result`'s."""
+    return timeline_result(index, query, **options).to_json()
 
 
 def timeline_result(

@@ -78,7 +78,7 @@ def load_queries(path: Path) -> list[EvalQuery]:
             query = str(raw["query"])
         except (ValueError, KeyError, TypeError) as exc:
             raise QueryError(
-                f"{path}:{number}: not a query line ({exc}); see the README for the format"
+                f"{path}:{number}: not a query line ({exc}); see docs/quality.md for the format"
             ) from None
         if not query.strip() or not relevant or not all(r.span.strip() for r in relevant):
             raise QueryError(f"{path}:{number}: a query needs text and at least one relevant span")

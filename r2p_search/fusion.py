@@ -93,8 +93,8 @@ class Fusion:
     `short_weight` lets the rare words decide. Questions are matched by their meaning; the
     lexical ranking gets a smaller vote by reciprocal rank (`lexical_weight`). Over many years
     of debates that vote helps, since a question's names ("Rakhine", "Donbas") pick the right
-    speech out of many alike; on a single year it costs a little (figures: the README's
-    "How a question is answered", from benchmarks/fusions.py and benchmarks/quality.py).
+    speech out of many alike; on a single year it costs a little (figures: benchmarks/README.md,
+    "Fusion: the figures behind the rule", from benchmarks/fusions.py and benchmarks/quality.py).
     """
 
     method: str = "rrf"  # for questions: "rrf" (reciprocal rank) or "linear" (cosine + BM25)

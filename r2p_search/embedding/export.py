@@ -36,8 +36,8 @@ EXPORT_VERSION = 1
 
 INT8_MIN_COSINE = 0.98
 """Passages are embedded by the int8 graph only if its vectors of SAMPLES keep at least this mean
-cosine to full precision's. all-MiniLM-L6-v2 keeps it; all-mpnet-base-v2 does not (the README's
-"The index folder", benchmarks/encoder_throughput.py), so such a model indexes in full precision,
+cosine to full precision's. all-MiniLM-L6-v2 keeps it; all-mpnet-base-v2 does not (benchmarks/README.md,
+"The model and its export", benchmarks/encoder_throughput.py), so such a model indexes in full precision,
 slower but true."""
 
 SAMPLES = (
