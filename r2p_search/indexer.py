@@ -321,6 +321,7 @@ def _build(
     report.new, report.changed, report.unchanged = scan.new, scan.changed, scan.unchanged
     report.removed, report.skipped = scan.removed, sorted(scan.skipped, key=lambda s: s.source)
     pending, readable = scan.data, scan.readable
+    _check_not_another_corpus(old_store, reading, len(report.removed))
 
     unchanged = not pending and not report.removed and not reading.changed
     # A build from before BM25 postings existed is written again, from its own passages and
@@ -422,6 +423,26 @@ def _build(
     report.passages = manifest.passages
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _check_not_another_corpus(old: Store | None, reading: _Reading, removed: int) -> None:
+    """Refuse a build that would drop most of an index because it was given another folder.
+
+    `index --corpus WRONG --index MINE` would otherwise remove every document the wrong folder
+    lacks, and re-embedding them takes hours on a large corpus. Removing documents from the
+    folder the index was built from is a normal update and is never refused.
+    """
+    if old is None or reading.corpus is None:
+        return
+    recorded = old.manifest.corpus
+    documents = len(old.manifest.files)
+    if recorded is None or recorded.path == reading.corpus.path or removed * 2 <= documents:
+        return
+    raise CorpusError(
+        f"the index was built from {recorded.path}; indexing {reading.corpus.path} into it would "
+        f"remove {removed} of its {documents} documents. Give --corpus {recorded.path}, or another "
+        "--index for this folder (remove the index folder first to rebuild it from this one)"
+    )
 
 
 def _skips_changed(scan: CorpusScan, old: Store) -> bool:

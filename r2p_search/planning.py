@@ -156,6 +156,21 @@ class Planner:
             rest = rest[: on_page.start()] + " " + rest[on_page.end() :]
         return Named(tuple(keys), " ".join(rest.strip(" ,;:.").split()), paragraph, page)
 
+    def cited_in(self, text: str) -> StoredPassage | None:
+        """The passage "DOC_ID para 22" (or "SYR_66_2011, para. 22") names: a document by its id,
+        the last part of its id or its file name, and a paragraph as its citation numbers it."""
+        cited = _PARAGRAPH_NAMED.search(text)
+        if cited is None:
+            return None
+        doc = text[: cited.start()].strip(" ,;:")
+        if not doc or " " in doc or text[cited.end() :].strip(" .,;:"):
+            return None
+        for doc_id in self.store.scope_docs(Scope(docs=(doc,))):
+            passage = self.store.cited_passage(doc_id, int(cited.group(1)))
+            if passage is not None:
+                return passage
+        return None
+
     def cited(self, named: Named) -> StoredPassage | None:
         """The passage a citation names: a paragraph ("A/66/874, para. 11") or, for a record that
         numbers none, a page ("A/66/PV.11, p. 7"); None if it is not a citation or cites nothing."""

@@ -411,11 +411,16 @@ class Index:
             return passage, ()
         named = self.planner.named_documents(wanted) if wanted else None
         passage = self.planner.cited(named) if named else None
+        if named is None and wanted:
+            # A citation as search prints it for a document without a symbol: "SYR_66_2011, para. 22".
+            by_id = self.planner.cited_in(wanted)
+            if by_id is not None:
+                return by_id, ()
         if passage is None or named is None:
             passage_id = passage_id.encode("utf-8", "replace").decode("utf-8")
             raise PassageNotFoundError(
                 f"no passage {passage_id!r} in the index (ids look like DOC_ID:N, as printed by search; "
-                'or cite a document\'s paragraph: "A/66/874 para 11")'
+                'or cite a paragraph: "A/66/874 para 11", "SYR_66_2011 para 22")'
             )
         return passage, named.keys
 

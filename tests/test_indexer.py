@@ -15,7 +15,7 @@ from r2p_search.indexer import build_index, corpus_changes, corpus_status
 from r2p_search.search import Index
 from r2p_search.store import Store, read_manifest, write_lock
 
-from .conftest import SPEECH
+from .conftest import SPEECH, write_files
 
 
 class CountingEmbedder(HashingEmbedder):
@@ -314,3 +314,18 @@ def test_a_model_folder_without_a_readable_config_has_no_prompts(tmp_path: Path)
     assert read_prompts(tmp_path) == Prompts()
     (tmp_path / "config_sentence_transformers.json").write_text("{not json")
     assert read_prompts(tmp_path) == Prompts()
+
+
+def test_another_folder_does_not_empty_an_index(tmp_path: Path) -> None:
+    files = {f"doc{i}.txt": f"Statement {i} on famine relief.\n" for i in range(6)}
+    mine = write_files(tmp_path / "mine", files)
+    other = write_files(tmp_path / "other", {"doc0.txt": "Statement 0 on famine relief.\n"})
+    index = tmp_path / "index"
+    build_index(mine, index, model="hash")
+    with pytest.raises(CorpusError, match=f"built from {mine.resolve()}.*remove 5 of its 6 documents"):
+        build_index(other, index, model="hash")
+    assert read_manifest(index).documents == 6  # nothing lost
+    # From its own folder, removing files is an update like any other.
+    for i in range(1, 6):
+        (mine / f"doc{i}.txt").unlink()
+    assert build_index(mine, index, model="hash").removed == [f"doc{i}.txt" for i in range(1, 6)]

@@ -296,3 +296,22 @@ def test_a_listing_starts_at_the_first_passage_or_at_the_paragraph_or_page_named
     assert listing_rows(passages, paragraph=3) == [4]
     assert listing_rows(passages, page=2) == [4]
     assert listing_rows(passages, paragraph=9) is None and listing_rows(passages, page=9) is None
+
+
+def test_show_takes_the_citation_search_prints(
+    make_corpus: Callable[[dict[str, str | bytes]], Path], tmp_path: Path
+) -> None:
+    corpus = make_corpus(
+        {
+            "2011/SYR_66_2011.txt": "    First, on the crisis.\n    Second, on reform of the Council.\n"
+            "    Third, on the responsibility to protect civilians.\n"
+        }
+    )
+    build_index(corpus, tmp_path / "index", model="hash")
+    with Index.open(tmp_path / "index") as index:
+        hit = index.search("responsibility to protect civilians", k=1, mode="lexical")[0]
+        assert hit.paragraph == 3 and "para. 3" in hit.citation()
+        for cited in ("SYR_66_2011 para 3", "2011/SYR_66_2011, para. 3", "SYR_66_2011.txt para 3"):
+            assert index.show(cited).target.passage_id == hit.passage_id, cited
+        with pytest.raises(PassageNotFoundError, match="SYR_66_2011 para 22"):
+            index.show("SYR_66_2011 para 9")
