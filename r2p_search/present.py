@@ -65,6 +65,10 @@ def render_search(console: Console, result: SearchResult, explain: bool = False,
         method, weight = result.fusion
         how = "reciprocal rank" if method == "rrf" else "cosine + BM25"
         console.print(f"[dim]fused by {how}, lexical weight {weight}[/dim]")
+    if not result.hits and result.plan.scope:
+        # Say what kept everything out: a filter that matches nothing in this index.
+        console.print(f"[dim]No passages found within {escape(result.plan.scope.describe())}.[/dim]")
+        return
     render_hits(console, result.query, result.hits, explain=explain)
 
 

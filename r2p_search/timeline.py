@@ -276,7 +276,8 @@ def timeline(
         if matching.any():
             candidates = np.flatnonzero(matching)
             top = int(candidates[np.argmax(scores[candidates])])
-            best = hits_at(index.store, [Candidate(top, float(scores[top]))])[0]
+            cosine = float(scores[top])  # the timeline scores by cosine alone
+            best = hits_at(index.store, [Candidate(top, cosine, dense_score=cosine)])[0]
         buckets.append(
             Bucket(
                 key=label if by == "year" else table.speakers[g][0],

@@ -314,6 +314,12 @@ def test_cli_filters_understanding_grouping_and_timeline(index_dir: Path) -> Non
     assert text.returncode == 0 and "2011" in text.stdout and "█" in text.stdout
     bad = run_cli("search", "x", "--country", "Narnia", "--index", str(index_dir))
     assert bad.returncode == 1 and "unknown country" in bad.stderr
+    # A filter the index holds nothing for says which filter kept everything out.
+    empty = run_cli("search", "nuclear", "--year", "1999", "--index", str(index_dir))
+    assert empty.returncode == 0 and "No passages found within year: 1999." in empty.stdout
+    line = json.loads(run_cli("timeline", "nuclear disarmament", *common).stdout)
+    best = next(b["best"] for b in line["buckets"] if b["best"])
+    assert best["cosine"] == round(best["score"], 4)  # the timeline's best passages carry their cosine
 
 
 def test_symbol_option_takes_a_symbol_alone() -> None:
