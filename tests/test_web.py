@@ -174,6 +174,9 @@ def test_page_renders_results_on_the_server_with_marks_links_and_downloads(
     assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
     html = page.text
     assert '<li class="hit"' in html and "<mark>Famine</mark>" in html and 'class="best"' in html
+    # The rank and the citation, as in the terminal; the score only on hover.
+    assert 'class="score"' not in html
+    assert re.search(r'<span class="rank" title="score [\d.]+[^"]*">1\.</span>', html)
     assert re.search(r'href="/similar/[^"]+:\d+"', html) and re.search(r'href="/passage/[^"]+:\d+"', html)
     assert "script-src 'self'" in page.headers["content-security-policy"]
     assert "<script>" not in html.replace('<script src="/static/app.js" defer></script>', "")
