@@ -25,6 +25,7 @@ from . import config
 from .errors import REBUILD_HINT, CorpusError, IndexMissingError, QualityError, QueryError, R2PError
 from .request import GroupBy, Mode, SearchRequest, check_k
 from .timeline import By
+from .vectors import AUTO_MIN_PASSAGES, KINDS
 
 app = typer.Typer(
     name="r2p-search",
@@ -150,6 +151,7 @@ IndexOpt = Annotated[
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON on stdout (fields: docs/commands.md).")]
 TopK = Annotated[int, typer.Option("-k", "--top-k", help="How many passages to return.")]
+VectorKind = StrEnum("VectorKind", {kind: kind for kind in KINDS})  # type: ignore[misc]
 
 
 def _paths(corpus: Path | None, index: Path | None) -> tuple[Path, Path]:
@@ -163,7 +165,14 @@ def _paths(corpus: Path | None, index: Path | None) -> tuple[Path, Path]:
     return paths
 
 
-def _build(corpus: Path, index: Path, model: str | None, full: bool, ocr: bool | None = None) -> Any:
+def _build(
+    corpus: Path,
+    index: Path,
+    model: str | None,
+    full: bool,
+    ocr: bool | None = None,
+    vectors: str | None = None,
+) -> Any:
     from .indexer import build_index
 
     return build_index(
@@ -172,6 +181,7 @@ def _build(corpus: Path, index: Path, model: str | None, full: bool, ocr: bool |
         model=model,
         full=full,
         ocr=ocr,
+        vectors=vectors,
         progress=_rich_progress,
         notify=lambda message: err.print(escape(message)),
     )
@@ -202,6 +212,17 @@ def index(
             show_default=False,
         ),
     ] = None,
+    vectors: Annotated[
+        VectorKind | None,
+        typer.Option(
+            "--vectors",
+            help="How questions search the vectors: exact scans them all; ivf and hnsw build an "
+            "approximate index, its recall against the exact scan measured and shown by status; "
+            f"auto is exact below {AUTO_MIN_PASSAGES:,} passages, ivf from there. Changing it "
+            "re-embeds nothing. [default: as the index was built; auto for a new index]",
+            show_default=False,
+        ),
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Build or update the index from the corpus. Only new and changed files are embedded.
@@ -212,7 +233,7 @@ def index(
     from .present import render_report
 
     corpus_dir, index_dir = _paths(corpus, index)
-    report = _build(corpus_dir, index_dir, model, full, ocr)
+    report = _build(corpus_dir, index_dir, model, full, ocr, vectors.value if vectors else None)
     if as_json:
         _print_json(report.to_json())
     else:

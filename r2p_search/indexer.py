@@ -49,6 +49,7 @@ from .store import (
     write_lock,
     write_manifest,
 )
+from .vectors import chosen_kind, probe_questions
 
 if TYPE_CHECKING:
     import numpy as np
@@ -201,6 +202,7 @@ class _Reading:
     ocr: bool  # read PDFs without a text layer by OCR
     changed: bool  # the OCR setting differs from the index's: commit a new manifest
     corpus: CorpusRecord | None = None  # the corpus as found: recorded so a search can tell it changed
+    vectors: str = "auto"  # the vector index asked for (vectors.KINDS)
 
 
 @dataclass
@@ -221,12 +223,17 @@ def build_index(
     notify: Callable[[str], None] | None = None,
     pipeline: Pipeline | None = None,
     ocr: bool | None = None,
+    vectors: str | None = None,
 ) -> BuildReport:
     """Bring `index_dir` up to date with `corpus`; returns what was done.
 
     `ocr`: read PDFs without a text layer with Tesseract (True), skip them (False), or keep what
     the index was built with (None; off for a new index).
+    `vectors`: exact, ivf, hnsw or auto (vectors.py), or None to keep what the index asked for
+    (auto for a new index).
     """
+    if vectors is not None:
+        chosen_kind(vectors, 0)  # an unknown kind fails before any work
     started = time.perf_counter()
     pipeline = pipeline or default_pipeline()
     progress = progress or _no_progress
@@ -276,7 +283,8 @@ def build_index(
             scan.skipped.extend(Skipped(source, reason) for source, reason in found.problems)
             report.others = found.others
             fault_point("scanned")
-            reading = _Reading(ocr_on, ocr_changed, record)
+            requested = vectors or (old_manifest.vectors.requested if old_manifest else "auto")
+            reading = _Reading(ocr_on, ocr_changed, record, requested)
             return _build(
                 scan, index_dir, embedder, pipeline, old_store, report, progress, notify, started, reading
             )
@@ -325,8 +333,10 @@ def _build(
 
     unchanged = not pending and not report.removed and not reading.changed
     # A build from before BM25 postings existed is written again, from its own passages and
-    # vectors, to gain them.
-    current = old_store is not None and old_store.postings is not None
+    # vectors, to gain them; so is one whose vector index is not the one asked for now.
+    current = (
+        old_store is not None and old_store.postings is not None and _vectors_current(old_store, reading)
+    )
     if old_store is not None and current and unchanged and not _skips_changed(scan, old_store):
         # Nothing to embed or drop: keep the committed generation as it is. Opening it checked
         # any file touched since the build against its checksum.
@@ -346,9 +356,10 @@ def _build(
         return report
 
     if old_store is not None and not current and unchanged:
-        notify(
-            "Writing the index again to add BM25 postings (an earlier version built it); nothing re-embedded"
-        )
+        why = "to add BM25 postings (an earlier version built it)"
+        if old_store.postings is not None:
+            why = f"with the vector index asked for ({reading.vectors})"
+        notify(f"Writing the index again {why}; nothing re-embedded")
     if old_store is not None and pending and embedder.fingerprint != old_store.manifest.model.fingerprint:
         report.full_rebuild_reason = f"the weights of model {embedder.name} changed"
         notify(f"full rebuild: {report.full_rebuild_reason}")
@@ -416,8 +427,22 @@ def _build(
         document_prompt=embedder.prompts.document,
     )
     known_bad = {s.source: {"sha256": s.sha256, "reason": s.reason} for s in report.skipped if s.sha256}
-    notify(f"Committing {writer.count} passages: SQLite, BM25 postings, vectors")
-    manifest = writer.commit(info, pipeline, entries, known_bad, ocr=reading.ocr, corpus=reading.corpus)
+    kind = chosen_kind(reading.vectors, writer.count)
+    questions = None
+    if kind != "exact":
+        questions = embedder.embed([embedder.prompts.query + q for q in probe_questions()])
+    approximate = "" if kind == "exact" else f", {kind} index (recall measured)"
+    notify(f"Committing {writer.count} passages: SQLite, BM25 postings, vectors{approximate}")
+    manifest = writer.commit(
+        info,
+        pipeline,
+        entries,
+        known_bad,
+        ocr=reading.ocr,
+        corpus=reading.corpus,
+        vectors_requested=reading.vectors,
+        questions=questions,
+    )
     remove_stale_generations(index_dir, keep=manifest.generation, keep_model=info.export)
     report.documents = manifest.documents
     report.passages = manifest.passages
@@ -442,6 +467,14 @@ def _check_not_another_corpus(old: Store | None, reading: _Reading, removed: int
         f"the index was built from {recorded.path}; indexing {reading.corpus.path} into it would "
         f"remove {removed} of its {documents} documents. Give --corpus {recorded.path}, or another "
         "--index for this folder (remove the index folder first to rebuild it from this one)"
+    )
+
+
+def _vectors_current(old: Store, reading: _Reading) -> bool:
+    """Whether the build's vector index is the one asked for now, at its size."""
+    record = old.manifest.vectors
+    return record.requested == reading.vectors and record.kind == chosen_kind(
+        reading.vectors, old.manifest.passages
     )
 
 
@@ -570,6 +603,9 @@ def index_status(index_dir: Path, manifest: Manifest | None) -> dict[str, Any]:
         "prompts": {"query": m.model.query_prompt, "document": m.model.document_prompt} if m else None,
         "format_version": m.format_version if m else None,
         "ocr": m.ocr if m else None,
+        "vectors": m.vectors.kind if m else None,
+        # recall@10 of the approximate index against the exact scan, measured at build time
+        "recall": m.vectors.recall if m else None,
     }
 
 

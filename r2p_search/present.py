@@ -195,6 +195,13 @@ def _others(others: dict[str, int]) -> str:
     return f"not documents, not read: {counted}"
 
 
+def _vectors_line(kind: str | None, recall: dict[str, float] | None) -> str:
+    if kind == "exact" or not recall:
+        return "exact: every vector scanned"
+    measured = ", ".join(f"{value:.3f} on {name}" for name, value in recall.items())
+    return f"{kind}, re-ranked exactly; recall@10 against the exact scan {measured}"
+
+
 def render_status(console: Console, status: Status, command: str = "r2p-search index") -> None:
     """The corpus and the index side by side; `command` is the one that builds this index."""
     data = status.to_json()
@@ -225,6 +232,7 @@ def render_status(console: Console, status: Status, command: str = "r2p-search i
             table.add_row("OCR", "on: PDFs without a text layer are read by Tesseract")
         table.add_row("documents", str(data["documents"]))
         table.add_row("passages", str(data["passages"]))
+        table.add_row("vectors", _vectors_line(data["vectors"], data["recall"]))
         if data["up_to_date"] is not None:
             state = (
                 "[green]up to date[/green]"

@@ -5,6 +5,7 @@
       gen-<id>/passages.sqlite   documents and passages (row = position in the FAISS index)
       gen-<id>/vectors.faiss     unit vectors, inner product = cosine similarity
       gen-<id>/postings-*.npy    BM25 weights of each token in each passage (postings.py)
+      gen-<id>/vectors-ivf.faiss an approximate index over the same vectors, when built (vectors.py)
       models/<key>/        the exported model the vectors were made with (embedding/export.py)
       .lock                held by the one process that is rebuilding
 
@@ -28,6 +29,7 @@ import queue
 import shutil
 import signal
 import sqlite3
+import threading
 import time
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
@@ -37,6 +39,7 @@ from typing import TYPE_CHECKING, Any
 
 from .errors import REBUILD_HINT, IndexCorruptError, IndexLockedError, IndexMissingError, IndexPathError
 from .postings import LEXICAL_WEIGHTS, ROWS, TOKENIZE, Postings, Tokenizer, build_postings, write_postings
+from .vectors import AUTO_MIN_PASSAGES, VectorIndex
 
 if TYPE_CHECKING:
     import faiss
@@ -145,6 +148,7 @@ class Manifest:
     format_version: int = FORMAT_VERSION
     ocr: bool = False  # PDFs without a text layer are read by OCR (index --ocr); kept until changed
     corpus: CorpusRecord | None = None  # None in a build made before it was recorded
+    vectors: VectorIndex = field(default_factory=VectorIndex)  # exact, in a build made before the choice
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=2, sort_keys=True, ensure_ascii=False)
@@ -174,6 +178,7 @@ class Manifest:
                 format_version=int(raw["format_version"]),
                 ocr=bool(raw.get("ocr", False)),
                 corpus=_corpus_record(raw.get("corpus")),
+                vectors=VectorIndex.from_json(raw.get("vectors")),
             )
         except IndexCorruptError:
             raise
@@ -286,6 +291,8 @@ class Store:
         for reader in readers or (db,):
             self._readers.put(reader)
         self._all_readers = [*readers]
+        self._approximate: Any = None  # read on the first question that uses it
+        self._approximate_lock = threading.Lock()
 
     @contextlib.contextmanager
     def _reader(self) -> Iterator[sqlite3.Connection]:
@@ -296,10 +303,11 @@ class Store:
             self._readers.put(reader)
 
     def nearest(self, query: np.ndarray, n: int, rows: np.ndarray | None = None) -> list[tuple[int, float]]:
-        """The n rows of highest inner product with `query`, best first: an exhaustive scan.
+        """The n rows of highest inner product with `query`, best first.
 
-        `rows` limits the scan to those rows (a filter applied inside the search, so a rare
-        country and year still fill the n results).
+        `rows` limits the search to those rows (a filter applied inside the search, so a rare
+        country and year still fill the n results). The approximate index, when the build made
+        one, finds the candidates of a large search; a small selection is scanned exactly.
         """
         import faiss
         import numpy as np
@@ -307,11 +315,31 @@ class Store:
         n = min(n, self.vectors.ntotal if rows is None else len(rows))
         if n <= 0:
             return []
-        params = None
+        selector = None
         if rows is not None:
-            params = faiss.SearchParameters(sel=faiss.IDSelectorBatch(np.asarray(rows, dtype=np.int64)))
-        scores, found = self.vectors.search(np.asarray(query, dtype=np.float32)[None, :], n, params=params)
+            selector = faiss.IDSelectorBatch(np.asarray(rows, dtype=np.int64))
+        query = np.asarray(query, dtype=np.float32)
+        if self.manifest.vectors.file and (rows is None or len(rows) >= AUTO_MIN_PASSAGES):
+            from .vectors import search
+
+            found, scores = search(
+                self.approximate(), self.manifest.vectors, self.vectors, query, n, selector=selector
+            )
+            return [(int(r), float(s)) for r, s in zip(found, scores, strict=True)]
+        params = None if selector is None else faiss.SearchParameters(sel=selector)
+        scores, found = self.vectors.search(query[None, :], n, params=params)
         return [(int(r), float(s)) for r, s in zip(found[0], scores[0], strict=True) if r >= 0]
+
+    def approximate(self) -> Any:
+        """The build's approximate index (vectors.py), read on first use."""
+        with self._approximate_lock:
+            if self._approximate is None:
+                name = self.manifest.vectors.file
+                assert name is not None
+                self._approximate = _read_approximate(
+                    self.index_dir / self.manifest.generation / name, self.manifest.vectors.kind, self.vectors
+                )
+            return self._approximate
 
     def scope_sql(self, scope: Scope) -> tuple[str, list[Any]]:
         """SQL selecting the rows of passages within `scope`, and its parameters."""
@@ -762,6 +790,25 @@ def _read_faiss(path: Path) -> Any:
     return vectors
 
 
+def _read_approximate(path: Path, kind: str, exact: Any) -> Any:
+    import faiss
+
+    try:
+        raw = faiss.read_index(str(path))
+    except RuntimeError as exc:
+        raise IndexCorruptError(f"index vectors file {path} is damaged; {REBUILD_HINT}") from exc
+    index = faiss.downcast_index(raw)
+    raw.this.disown()
+    index.this.acquire()
+    expected = faiss.IndexHNSWSQ if kind == "hnsw" else faiss.IndexIVFPQFastScan
+    if not isinstance(index, expected) or index.ntotal != exact.ntotal or index.d != exact.d:
+        raise IndexCorruptError(
+            f"index vectors file {path} is not the {kind} index of this build's "
+            f"{exact.ntotal} vectors; {REBUILD_HINT}"
+        )
+    return index
+
+
 @dataclass
 class NewDocument(StoredDocument):
     passages: Sequence[Passage]
@@ -803,7 +850,14 @@ class GenerationWriter:
         skipped: dict[str, dict[str, str]] | None = None,
         ocr: bool = False,
         corpus: CorpusRecord | None = None,
+        vectors_requested: str = "auto",
+        questions: np.ndarray | None = None,
     ) -> Manifest:
+        """Write the generation and commit it.
+
+        vectors_requested: the vector index asked for (vectors.KINDS); `questions`, embedded
+        questions on which an approximate index's recall is measured beside passages.
+        """
         import faiss
         import numpy as np
 
@@ -867,13 +921,15 @@ class GenerationWriter:
         fault_point("database-written")
 
         vectors = new_vector_index(self.dimension)
+        matrix = np.zeros((0, self.dimension), dtype=np.float32)
         if self.vector_blocks:
             matrix = np.ascontiguousarray(np.vstack(self.vector_blocks), dtype=np.float32)
             vectors.add(matrix)
         vec_path = gen_dir / VECTORS
         faiss.write_index(vectors, str(vec_path))
+        record, vector_files = _approximate_index(vectors_requested, matrix, vectors, questions, gen_dir)
         fault_point("vectors-written")
-        for path in (db_path, vec_path, *posting_files):
+        for path in (db_path, vec_path, *posting_files, *vector_files):
             _fsync(path)
         _fsync(gen_dir)
 
@@ -887,8 +943,9 @@ class GenerationWriter:
             skipped=skipped or {},
             ocr=ocr,
             corpus=corpus,
+            vectors=record,
             artifacts=artifact_record(
-                self.index_dir, [db_path, vec_path, *posting_files, *self._model_files(model)]
+                self.index_dir, [db_path, vec_path, *posting_files, *vector_files, *self._model_files(model)]
             ),
             created_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         )
@@ -896,6 +953,25 @@ class GenerationWriter:
         write_manifest(self.index_dir, manifest)
         fault_point("committed")
         return manifest
+
+
+def _approximate_index(
+    requested: str, matrix: np.ndarray, exact: Any, questions: np.ndarray | None, gen_dir: Path
+) -> tuple[VectorIndex, list[Path]]:
+    """The approximate index `requested` calls for at this size, built, calibrated and written."""
+    import faiss
+
+    from .vectors import FILES, build, calibrate, chosen_kind, ivf_lists
+
+    kind = chosen_kind(requested, len(matrix))
+    if kind == "exact":
+        return VectorIndex(kind="exact", requested=requested), []
+    approximate = build(kind, matrix)
+    record = calibrate(approximate, kind, exact, questions, ivf_lists(len(matrix)) if kind == "ivf" else None)
+    record.requested = requested
+    path = gen_dir / FILES[kind]
+    faiss.write_index(approximate, str(path))
+    return record, [path]
 
 
 def _artifact(raw: dict[str, Any]) -> dict[str, Any]:
@@ -1122,6 +1198,23 @@ def verify_index(index_dir: Path) -> Verification:
     return Verification(index_dir, _checks(index_dir))
 
 
+def _approximate_check(store: Store) -> Check:
+    """The approximate index's recall on the build's sample of passages, measured again."""
+    from .vectors import measure, probe_sets
+
+    record = store.manifest.vectors
+    queries, truth = probe_sets(store.vectors, None)["passages"]
+    measured = measure(store.approximate(), record, store.vectors, queries, truth)
+    recall = record.recall or {}
+    recorded = recall.get("passages")
+    questions = f"; on questions {recall['questions']} at build" if "questions" in recall else ""
+    return Check(
+        "approximate vectors",
+        recorded is not None and measured >= recorded - 0.005,
+        f"{record.kind}: recall@10 {measured} on {len(queries)} passages (recorded {recorded}){questions}",
+    )
+
+
 def _checks(index_dir: Path) -> list[Check]:
     checks: list[Check] = []
     try:
@@ -1175,6 +1268,8 @@ def _checks(index_dir: Path) -> list[Check]:
                     else f"{len(wrong)} files' passage counts differ from the manifest (first: {wrong[0]})",
                 )
             )
+            if manifest.vectors.file:
+                checks.append(_approximate_check(store))
     except IndexCorruptError as exc:
         checks.append(Check("counts", False, str(exc)))
     known = {manifest.generation, MODELS, MANIFEST, LOCK}

@@ -114,6 +114,35 @@ def test_real_ungdc_questions(
     assert hits[0].meta["year"] == 2011 and hits[0].source.startswith("2011/")
 
 
+def test_approximate_search_over_real_speeches_answers_as_the_exact_scan(
+    model: SentenceTransformerEmbedder, ungdc_index: Path, tmp_path: Path
+) -> None:
+    """An IVF index over real speeches, its setting calibrated on real questions: the recall it
+    records reaches the target, and real questions get the exact scan's answers."""
+    from r2p_search.store import read_manifest
+    from r2p_search.vectors import TARGET_RECALL
+
+    approximate = tmp_path / "index"
+    shutil.copytree(ungdc_index, approximate)
+    manifest = read_manifest(ungdc_index)
+    assert manifest is not None and manifest.corpus is not None
+    report = build_index(Path(manifest.corpus.path), approximate, embedder=model, vectors="ivf")
+    assert report.embedded == 0
+    built = read_manifest(approximate)
+    assert built is not None and built.vectors.kind == "ivf" and built.vectors.recall is not None
+    assert min(built.vectors.recall.values()) >= TARGET_RECALL, built.vectors.recall
+    questions = [
+        "sending election observers to the upcoming presidential vote",
+        "the martyrs whose blood was shed for a new Libya",
+        "foreign-inspired armed groups",
+        "the responsibility to protect civilians",
+    ]
+    with Index.open(ungdc_index, embedder=model) as exact, Index.open(approximate, embedder=model) as ivf:
+        for question in questions:
+            expected = [(h.passage_id, round(h.score, 5)) for h in exact.search(question, k=5)]
+            assert [(h.passage_id, round(h.score, 5)) for h in ivf.search(question, k=5)] == expected
+
+
 def test_a_pasted_paragraph_finds_what_similar_finds_with_its_id(
     model: SentenceTransformerEmbedder, ungdc_index: Path
 ) -> None:
