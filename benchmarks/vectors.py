@@ -12,6 +12,11 @@ its calibration picks). For each kind, on the development questions (tests/eval/
 - build time and size in memory.
 The naive recipe's vector search (float32 IndexFlatIP, exhaustive) is timed on the same
 questions, and the recall the build recorded (manifest) is printed beside what is measured here.
+
+    python benchmarks/vectors.py --index DIR --sizes 25000,50000,100000
+
+With --sizes, first: for the index's first N passages, the exact scan against IVF (built and
+calibrated for that size), vector search alone: where `auto` should switch.
 """
 
 from __future__ import annotations
@@ -41,6 +46,7 @@ def main() -> None:
     parser.add_argument("--index", type=Path, required=True, help="a built index (read only)")
     parser.add_argument("--kinds", default="exact,ivf,hnsw", help="which kinds to compare")
     parser.add_argument("--rounds", type=int, default=3, help="times each question is asked")
+    parser.add_argument("--sizes", default="", help="passage counts for the exact/IVF crossover")
     args = parser.parse_args()
 
     import faiss
@@ -69,6 +75,9 @@ def main() -> None:
         if all(r.doc in held for q in queries for r in q.relevant)
     }
     matrix = exact.reconstruct_n(0, exact.ntotal)
+
+    for size in [int(n) for n in args.sizes.split(",") if n]:
+        _crossover(matrix[:size], embedded, probes, args)
 
     rows: list[tuple[str, str]] = [
         ("machine", f"{platform.machine()}, {len(os.sched_getaffinity(0))} cores"),
@@ -138,6 +147,35 @@ def main() -> None:
     for label, value in rows:
         print(f"{label:<{width}}  {value}")
     sys.stdout.flush()
+
+
+def _crossover(matrix: object, embedded: object, probes: object, args: argparse.Namespace) -> None:
+    """Exact scan against IVF on the first N passages: vector search alone, 200 deep."""
+    import faiss
+    import numpy as np
+
+    from r2p_search import vectors
+    from r2p_search.store import new_vector_index
+
+    exact = new_vector_index(matrix.shape[1])  # type: ignore[attr-defined]
+    exact.add(matrix)
+    approximate = vectors.build("ivf", matrix)  # type: ignore[arg-type]
+    record = vectors.calibrate(approximate, "ivf", exact, probes, vectors.ivf_lists(len(matrix)))  # type: ignore[arg-type]
+    faiss.omp_set_num_threads(1)
+    _, truth = exact.search(embedded, 10)
+    times: list[float] = []
+    recall = []
+    for _ in range(args.rounds):
+        for query, expected in zip(embedded, truth, strict=True):  # type: ignore[call-overload]
+            start = time.perf_counter()
+            rows, _ = vectors.search(approximate, record, exact, query, 200)
+            times.append((time.perf_counter() - start) * 1000)
+            recall.append(len(set(rows[:10].tolist()) & set(expected.tolist())) / 10)
+    scan = _timed(exact, embedded, args)
+    print(
+        f"{len(matrix):>9,} passages: exact {_ms(scan)}; ivf ({record.lists} lists, {record.setting} "  # type: ignore[arg-type]
+        f"probed) {_ms(times)}, recall@10 {np.mean(recall):.3f}"
+    )
 
 
 def _timed(index: object, queries: object, args: argparse.Namespace) -> list[float]:

@@ -765,7 +765,10 @@ def _read_faiss(path: Path) -> Any:
     import faiss
 
     try:
-        raw = faiss.read_index(str(path))
+        # Mapped, not read: a question over an approximate index touches a few hundred of these
+        # vectors, and a cold process need not copy them all first. A generation's files are
+        # never rewritten, and a removed one stays mapped until the store that uses it closes.
+        raw = faiss.read_index(str(path), faiss.IO_FLAG_MMAP_IFC)
     except RuntimeError as exc:
         reason = str(exc).strip().splitlines()[-1] if str(exc).strip() else "unreadable"
         raise IndexCorruptError(

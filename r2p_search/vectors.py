@@ -160,6 +160,9 @@ def search(
 
     setting = setting or record.setting or 1
     short = max(SHORTLIST, 2 * n)
+    # One question, one thread. The setting is OpenMP's per thread: a server's worker thread
+    # would otherwise spread each IVF probe over every core, against the other questions.
+    faiss.omp_set_num_threads(1)
     if record.kind == "hnsw":
         params = faiss.SearchParametersHNSW(efSearch=max(setting, short), sel=selector)
     else:
