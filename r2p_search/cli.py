@@ -743,17 +743,34 @@ def serve(
         typer.Option("--host", help="Address to listen on; anything but 127.0.0.1 opens it to the network."),
     ] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", help="Port to listen on.")] = 8000,
+    processes: Annotated[
+        int | None,
+        typer.Option(
+            "--processes",
+            min=1,
+            help="Server processes on the port, each with the index open: more answer more "
+            "questions at once. [default: one per core]",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Serve the search page and the HTTP API (/api/search, /api/docs) from the index.
 
     Loads the model and the index once; a new build committed by `r2p-search index` is served
     within a few seconds, without a restart. Read-only. Stops on Ctrl-C or SIGTERM.
     """
+    from .web import default_processes
     from .web import serve as run_server
 
     _, index_dir = _paths(None, index)
     _say_if_behind(index_dir, index, "; the new build is served without a restart")
-    run_server(index_dir, host, port, notify=lambda message: err.print(escape(message)))
+    run_server(
+        index_dir,
+        host,
+        port,
+        notify=lambda message: err.print(escape(message)),
+        processes=processes or default_processes(),
+    )
 
 
 @app.command()

@@ -270,14 +270,17 @@ def fetch(url: str, timeout: float = 30) -> tuple[int, bytes]:
         return exc.code, exc.read()
 
 
-@pytest.fixture
-def server(make_corpus: Callable, tmp_path: Path) -> Iterator[tuple[str, subprocess.Popen, Path, Path]]:
+@pytest.fixture(params=[1, 2], ids=["one process", "two processes"])
+def server(
+    make_corpus: Callable, tmp_path: Path, request: pytest.FixtureRequest
+) -> Iterator[tuple[str, subprocess.Popen, Path, Path]]:
     corpus = make_corpus(CORPUS)
     index_dir = tmp_path / "index"
     build_index(corpus, index_dir, model="hash")
     port = free_port()
+    where = ["--index", str(index_dir), "--port", str(port), "--processes", str(request.param)]
     process = subprocess.Popen(
-        [sys.executable, "-m", "r2p_search", "serve", "--index", str(index_dir), "--port", str(port)],
+        [sys.executable, "-m", "r2p_search", "serve", *where],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -313,6 +316,9 @@ def test_a_real_server_answers_and_stops_cleanly_on_sigterm_or_ctrl_c(
     assert time.monotonic() - started < 10
     assert process.returncode == 0, err
     assert out == "" and "Traceback" not in err and "127.0.0.1" in err
+    # No server process outlives the command.
+    parents = subprocess.run(["ps", "-eo", "ppid="], capture_output=True, text=True).stdout.split()
+    assert str(process.pid) not in parents
 
 
 def test_twenty_clients_meet_no_error_while_a_rebuild_commits(

@@ -9,27 +9,39 @@ package.
 from __future__ import annotations
 
 import contextlib
+import os
 import signal
 import socket
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 from ..errors import R2PError
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
+INDEX_VARIABLE = "R2P_SERVE_INDEX"
+"""How `serve --processes N` tells its worker processes which index to serve."""
 
 
-def serve(index_dir: Path, host: str, port: int, notify: Callable[[str], None]) -> None:
-    """Serve until Ctrl-C or SIGTERM; a port already taken is a one-line error."""
+def default_processes() -> int:
+    """One server process per core: each answers questions with its own interpreter, so the
+    Python part of one question does not wait for another's (benchmarks/README.md, "serve
+    against the command line"); the vectors and postings are memory-mapped, shared by all."""
+    return os.cpu_count() or 1
+
+
+def serve(index_dir: Path, host: str, port: int, notify: Callable[[str], None], processes: int = 1) -> None:
+    """Serve until Ctrl-C or SIGTERM; a port already taken is a one-line error.
+
+    processes: more than one runs that many server processes on the one port (uvicorn's
+    workers), each with the index open.
+    """
     import uvicorn
 
-    from ..live import LiveIndex
     from ..store import MANIFEST
-    from .app import create_app
 
     _check_free(host, port)
-    live = LiveIndex(index_dir, notify=notify)
-    app = create_app(live)
     if host not in LOOPBACK:
         notify(
             f"warning: listening on {host}, not 127.0.0.1: anyone who can reach this machine on "
@@ -38,17 +50,38 @@ def serve(index_dir: Path, host: str, port: int, notify: Callable[[str], None]) 
     if not (index_dir / MANIFEST).exists():
         notify(f"no index at {index_dir} yet: build one with r2p-search index; it is served once built")
     shown = f"[{host}]" if ":" in host else host
-    notify(f"Serving {index_dir} at http://{shown}:{port}/ (API docs: /api/docs); Ctrl-C stops")
-    config = uvicorn.Config(
-        app,
-        host=host,
-        port=port,
-        log_level="warning",
-        timeout_graceful_shutdown=5,  # SIGTERM: requests in flight get 5 s, then the process ends
-        server_header=False,
-    )
-    _server_class()(config).run()
+    each = f" by {processes} processes" if processes > 1 else ""
+    notify(f"Serving {index_dir} at http://{shown}:{port}/{each} (API docs: /api/docs); Ctrl-C stops")
+    options = {
+        "host": host,
+        "port": port,
+        "log_level": "warning",
+        "timeout_graceful_shutdown": 5,  # SIGTERM: requests in flight get 5 s, then the process ends
+        "server_header": False,
+    }
+    if processes > 1:
+        from uvicorn.supervisors import Multiprocess
+
+        os.environ[INDEX_VARIABLE] = str(index_dir.resolve())
+        config = uvicorn.Config(f"{__name__}:from_environment", factory=True, workers=processes, **options)
+        # The supervisor stops its processes on Ctrl-C or SIGTERM, each finishing its requests.
+        Multiprocess(config, sockets=[config.bind_socket()]).run()
+    else:
+        config = uvicorn.Config(_app(index_dir, notify), **options)
+        _server_class()(config).run()
     notify("Stopped.")
+
+
+def _app(index_dir: Path, notify: Callable[[str], None]) -> Any:
+    from ..live import LiveIndex
+    from .app import create_app
+
+    return create_app(LiveIndex(index_dir, notify=notify))
+
+
+def from_environment() -> Any:
+    """The app of one of `serve --processes N`'s processes."""
+    return _app(Path(os.environ[INDEX_VARIABLE]), lambda message: print(message, file=sys.stderr))
 
 
 def _server_class() -> type:
