@@ -13,6 +13,8 @@ import os
 import signal
 import socket
 import sys
+import threading
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -81,7 +83,21 @@ def _app(index_dir: Path, notify: Callable[[str], None]) -> Any:
 
 def from_environment() -> Any:
     """The app of one of `serve --processes N`'s processes."""
+    _stop_with_parent()
     return _app(Path(os.environ[INDEX_VARIABLE]), lambda message: print(message, file=sys.stderr))
+
+
+def _stop_with_parent() -> None:
+    """Stop this server process when the one that started it is gone, even killed outright:
+    otherwise it would go on holding the port and the index, with nobody to stop it."""
+    parent = os.getppid()
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1)
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    threading.Thread(target=watch, name="r2p-parent-watch", daemon=True).start()
 
 
 def _server_class() -> type:
