@@ -45,7 +45,8 @@ SAMPLE = 200
 HNSW_NEIGHBOURS = 32
 HNSW_CONSTRUCTION = 80
 IVF_STEPS = (8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096)
-HNSW_STEPS = (64, 128, 256, 512, 768, 1024, 1536, 2048, 3072, 4096)
+HNSW_STEPS = (SHORTLIST, 768, 1024, 1536, 2048, 3072, 4096)
+"""HNSW search breadths tried: never narrower than the shortlist it must return."""
 FILES = {"ivf": "vectors-ivf.faiss", "hnsw": "vectors-hnsw.faiss"}
 
 
