@@ -163,7 +163,9 @@ def _paths(corpus: Path | None, index: Path | None) -> tuple[Path, Path]:
     return paths
 
 
-def _build(corpus: Path, index: Path, model: str | None, full: bool, ocr: bool | None = None) -> Any:
+def _build(
+    corpus: Path, index: Path, model: str | None, full: bool, ocr: bool | None = None, ray: str | None = None
+) -> Any:
     from .indexer import build_index
 
     return build_index(
@@ -172,6 +174,7 @@ def _build(corpus: Path, index: Path, model: str | None, full: bool, ocr: bool |
         model=model,
         full=full,
         ocr=ocr,
+        ray=ray,
         progress=_rich_progress,
         notify=lambda message: err.print(escape(message)),
     )
@@ -202,6 +205,16 @@ def index(
             show_default=False,
         ),
     ] = None,
+    ray: Annotated[
+        str | None,
+        typer.Option(
+            "--ray",
+            help="Read, split and embed the new and changed files on a Ray cluster: `local` starts "
+            "one on this machine, `HOST:PORT` or `ray://HOST:10001` joins a running one. The index "
+            "is the same as without it. Needs `pip install 'r2p-search[cluster]'` (docs/cluster.md).",
+            show_default=False,
+        ),
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Build or update the index from the corpus. Only new and changed files are embedded.
@@ -212,7 +225,7 @@ def index(
     from .present import render_report
 
     corpus_dir, index_dir = _paths(corpus, index)
-    report = _build(corpus_dir, index_dir, model, full, ocr)
+    report = _build(corpus_dir, index_dir, model, full, ocr, ray)
     if as_json:
         _print_json(report.to_json())
     else:
