@@ -12,7 +12,8 @@ $(VENV)/.installed: pyproject.toml
 	python3 -m venv $(VENV)
 	# torch first, pinned: pip then keeps this CPU build instead of a multi-GB CUDA build.
 	$(PY) -m pip install --quiet torch==2.13.0
-	$(PY) -m pip install --quiet -e '.[test]'
+	# The cluster extra (Ray) too: its tests run with the others. `pip install .` stays without it.
+	$(PY) -m pip install --quiet -e '.[test,cluster]'
 	touch $@
 
 install: $(VENV)/.installed

@@ -172,6 +172,7 @@ def _build(
     full: bool,
     ocr: bool | None = None,
     vectors: str | None = None,
+    ray: str | None = None,
 ) -> Any:
     from .indexer import build_index
 
@@ -182,6 +183,7 @@ def _build(
         full=full,
         ocr=ocr,
         vectors=vectors,
+        ray=ray,
         progress=_rich_progress,
         notify=lambda message: err.print(escape(message)),
     )
@@ -223,6 +225,16 @@ def index(
             show_default=False,
         ),
     ] = None,
+    ray: Annotated[
+        str | None,
+        typer.Option(
+            "--ray",
+            help="Read, split and embed the new and changed files on a Ray cluster: `local` starts "
+            "one on this machine, `HOST:PORT` or `ray://HOST:10001` joins a running one. The index "
+            "is the same as without it. Needs `pip install 'r2p-search[cluster]'` (docs/cluster.md).",
+            show_default=False,
+        ),
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Build or update the index from the corpus. Only new and changed files are embedded.
@@ -233,7 +245,7 @@ def index(
     from .present import render_report
 
     corpus_dir, index_dir = _paths(corpus, index)
-    report = _build(corpus_dir, index_dir, model, full, ocr, vectors.value if vectors else None)
+    report = _build(corpus_dir, index_dir, model, full, ocr, vectors.value if vectors else None, ray)
     if as_json:
         _print_json(report.to_json())
     else:

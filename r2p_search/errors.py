@@ -34,6 +34,10 @@ class IndexLockedError(R2PError):
     """Another process is rebuilding the index."""
 
 
+class ClusterError(R2PError):
+    """The Ray cluster of `index --ray` is missing, unreachable, or failed the build."""
+
+
 class ModelError(R2PError):
     """The embedding model cannot be loaded, or does not match the index."""
 

@@ -9,9 +9,10 @@ full rebuild, so an index never mixes vectors from two models.
 from __future__ import annotations
 
 import contextlib
+import functools
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import asdict, astuple, dataclass, field
+from dataclasses import asdict, astuple, dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -224,6 +225,7 @@ def build_index(
     pipeline: Pipeline | None = None,
     ocr: bool | None = None,
     vectors: str | None = None,
+    ray: str | None = None,
 ) -> BuildReport:
     """Bring `index_dir` up to date with `corpus`; returns what was done.
 
@@ -231,6 +233,8 @@ def build_index(
     the index was built with (None; off for a new index).
     `vectors`: exact, ivf, hnsw or auto (vectors.py), or None to keep what the index asked for
     (auto for a new index).
+    `ray`: read, split and embed the new and changed files on a Ray cluster: "local" starts one
+    on this machine, an address joins one (docs/cluster.md); the index is the same.
     """
     if vectors is not None:
         chosen_kind(vectors, 0)  # an unknown kind fails before any work
@@ -257,6 +261,10 @@ def build_index(
         if embedder is None:
             name = model or (old_manifest.model.name if old_manifest else config.DEFAULT_MODEL)
             embedder = load_embedder(name, models_dir=index_dir / MODELS)
+        if ray is not None:
+            from . import cluster
+
+            cluster.check(embedder, ray)
 
         old_store: Store | None = None
         if old_manifest is not None and report.full_rebuild_reason is None:
@@ -286,7 +294,17 @@ def build_index(
             requested = vectors or (old_manifest.vectors.requested if old_manifest else "auto")
             reading = _Reading(ocr_on, ocr_changed, record, requested)
             return _build(
-                scan, index_dir, embedder, pipeline, old_store, report, progress, notify, started, reading
+                scan,
+                index_dir,
+                embedder,
+                pipeline,
+                old_store,
+                report,
+                progress,
+                notify,
+                started,
+                reading,
+                ray,
             )
         finally:
             if old_store is not None:
@@ -324,6 +342,7 @@ def _build(
     notify: Callable[[str], None],
     started: float,
     reading: _Reading,
+    ray: str | None = None,
 ) -> BuildReport:
     old_files = old_store.manifest.files if old_store else {}
     report.new, report.changed, report.unchanged = scan.new, scan.changed, scan.unchanged
@@ -377,8 +396,13 @@ def _build(
         + (" (exported to ONNX on first use)" if embedder.encoder == "onnx" else "")
     )
     embedder.max_tokens  # noqa: B018 -- load the model now: a bad model fails before any work
-    prepared = _prepare(readable, pending, embedder, pipeline, report, progress, reading.ocr)
-    vectors = _embed(list(prepared.values()), embedder, progress)
+    if ray is None or not any(f.source in pending for f in readable):
+        prepared = _prepare(readable, pending, embedder, pipeline, report, progress, reading.ocr)
+        vectors = _embed(list(prepared.values()), embedder, progress)
+    else:
+        prepared, vectors = _prepare_on_cluster(
+            ray, readable, pending, embedder, pipeline, report, progress, notify, reading.ocr
+        )
     fault_point("embedded")
     report.embedded = sum(len(v) for v in vectors.values())
 
@@ -497,37 +521,46 @@ def _prepare(
     todo = [f for f in readable if f.source in pending]
     with progress("Splitting", len(todo)) as advance:
         for file in todo:
-            data = pending[file.source]
-            try:
-                document = read_document(file, data, ocr=ocr)
-                label = context_label(document.meta) if pipeline.embed_context else ""
-                # The prompt and the label share the model's window with the passage.
-                budget = min(pipeline.passage_tokens, embedder.max_tokens - 2)
-                prefix = embedding_input(label, "", embedder.prompts.document)
-                if prefix:
-                    budget -= embedder.count_tokens([prefix])[0]
-                blocks = text_blocks(document.body) if document.blocks is None else document.blocks
-                if any(b.number is not None for b in blocks):
-                    document.meta["numbered"] = True  # citations give the document's own numbers
-                passages = block_passages(blocks, embedder.count_tokens, budget)
-            except BadFileError as exc:
-                report.skipped.append(Skipped(file.source, str(exc), file_digest(file, data)))
-                advance(1)
-                continue
-            if not passages:
-                report.skipped.append(
-                    Skipped(file.source, f"{file.source}: no text to index", file_digest(file, data))
-                )
+            item = _prepare_one(file, pending[file.source], embedder, pipeline, ocr)
+            if isinstance(item, Skipped):
+                report.skipped.append(item)
             else:
-                prepared[file.source] = _Prepared(file, document, passages, label)
+                prepared[file.source] = item
             advance(1)
-    # Skipped files are neither new nor changed in the index: report them once, as skipped.
+    _drop_skipped(report)
+    return prepared
+
+
+def _prepare_one(
+    file: SourceFile, data: bytes, embedder: Embedder, pipeline: Pipeline, ocr: bool
+) -> _Prepared | Skipped:
+    """One file read and split into passages, or the reason it is skipped."""
+    try:
+        document = read_document(file, data, ocr=ocr)
+        label = context_label(document.meta) if pipeline.embed_context else ""
+        # The prompt and the label share the model's window with the passage.
+        budget = min(pipeline.passage_tokens, embedder.max_tokens - 2)
+        prefix = embedding_input(label, "", embedder.prompts.document)
+        if prefix:
+            budget -= embedder.count_tokens([prefix])[0]
+        blocks = text_blocks(document.body) if document.blocks is None else document.blocks
+        if any(b.number is not None for b in blocks):
+            document.meta["numbered"] = True  # citations give the document's own numbers
+        passages = block_passages(blocks, embedder.count_tokens, budget)
+    except BadFileError as exc:
+        return Skipped(file.source, str(exc), file_digest(file, data))
+    if not passages:
+        return Skipped(file.source, f"{file.source}: no text to index", file_digest(file, data))
+    return _Prepared(file, document, passages, label)
+
+
+def _drop_skipped(report: BuildReport) -> None:
+    """Skipped files are neither new nor changed in the index: report them once, as skipped."""
     report.skipped.sort(key=lambda s: s.source)
     skipped = {s.source for s in report.skipped}
     report.new = [s for s in report.new if s not in skipped]
     report.changed = [s for s in report.changed if s not in skipped]
     report.unchanged = [s for s in report.unchanged if s not in skipped]
-    return prepared
 
 
 def _embed(prepared: list[_Prepared], embedder: Embedder, progress: ProgressFactory) -> dict[str, np.ndarray]:
@@ -535,12 +568,69 @@ def _embed(prepared: list[_Prepared], embedder: Embedder, progress: ProgressFact
     vector never depends on which other files changed: incremental builds equal full ones)."""
     total = sum(len(item.passages) for item in prepared)
     vectors: dict[str, np.ndarray] = {}
-    prompt = embedder.prompts.document
     with progress("Embedding", total) as advance:
         for item in prepared:
-            texts = [embedding_input(item.label, p.text, prompt) for p in item.passages]
-            vectors[item.file.source] = embedder.embed(texts, progress=advance)
+            vectors[item.file.source] = _embed_one(item, embedder, advance)
     return vectors
+
+
+def _embed_one(
+    item: _Prepared, embedder: Embedder, advance: Callable[[int], None] | None = None
+) -> np.ndarray:
+    prompt = embedder.prompts.document
+    return embedder.embed(
+        [embedding_input(item.label, p.text, prompt) for p in item.passages], progress=advance
+    )
+
+
+def _prepare_and_embed(
+    embedder: Embedder, file: SourceFile, data: bytes, pipeline: Pipeline, ocr: bool
+) -> tuple[_Prepared | Skipped, np.ndarray | None]:
+    """What a worker of the cluster does for one document: what `_prepare` and `_embed` do here.
+
+    The document's text goes no further than the worker: the index keeps its passages and
+    metadata, and the text would only double what travels back.
+    """
+    item = _prepare_one(file, data, embedder, pipeline, ocr)
+    if isinstance(item, Skipped):
+        return item, None
+    vectors = _embed_one(item, embedder)
+    item.document = replace(item.document, body="", blocks=None)
+    return item, vectors
+
+
+def _prepare_on_cluster(
+    address: str,
+    readable: list[SourceFile],
+    pending: dict[str, bytes],
+    embedder: Embedder,
+    pipeline: Pipeline,
+    report: BuildReport,
+    progress: ProgressFactory,
+    notify: Callable[[str], None],
+    ocr: bool,
+) -> tuple[dict[str, _Prepared], dict[str, np.ndarray]]:
+    """`_prepare` and `_embed` for the pending files, run on a Ray cluster (cluster.py)."""
+    from . import cluster
+
+    todo = [(f, pending[f.source]) for f in readable if f.source in pending]
+    prepared: dict[str, _Prepared] = {}
+    vectors: dict[str, np.ndarray] = {}
+    with cluster.connected(address, notify) as workers:
+        notify(f"Reading, splitting and embedding {len(todo)} documents on Ray ({workers} workers)")
+        work = functools.partial(_prepare_and_embed, pipeline=pipeline, ocr=ocr)
+        with progress("Ray", len(todo)) as advance:
+            results = cluster.run(todo, work, embedder, advance, workers)
+    for file, _ in todo:
+        item, found = results[file.source]
+        if isinstance(item, Skipped):
+            report.skipped.append(item)
+        else:
+            assert found is not None
+            prepared[file.source] = item
+            vectors[file.source] = found
+    _drop_skipped(report)
+    return prepared, vectors
 
 
 def _copy_unchanged(old: Store, entry: FileEntry, source: str, writer: GenerationWriter) -> None:

@@ -154,10 +154,22 @@ class OnnxEmbedder:
             self._encoder = self._tokenizer(truncate=True)
         return self._session
 
+    def _graph(self) -> str:
+        from .export import FP32, INT8
+
+        # An export whose int8 graph strays from full precision said so: it is not used.
+        int8 = self.precision == "int8" and self.meta.get("int8", True)
+        return INT8 if int8 else FP32
+
+    def model_files(self) -> list[str]:
+        """The files of the export this embedder reads: what a worker elsewhere needs of it."""
+        from .export import META, TOKENIZER, WEIGHTS
+
+        graph = self._graph()
+        return [META, TOKENIZER, graph, WEIGHTS[graph]]
+
     def _new_session(self, threads: int, spin: bool = True) -> Any:
         import onnxruntime as ort
-
-        from .export import FP32, INT8
 
         options = ort.SessionOptions()
         options.intra_op_num_threads = threads
@@ -168,9 +180,7 @@ class OnnxEmbedder:
             # (benchmarks/README.md, "choices measured").
             options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         options.log_severity_level = 3
-        # An export whose int8 graph strays from full precision said so: it is not used.
-        int8 = self.precision == "int8" and self.meta.get("int8", True)
-        path = self.folder / (INT8 if int8 else FP32)
+        path = self.folder / self._graph()
         try:
             return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
         except Exception as exc:  # onnxruntime raises its own exception types
