@@ -22,7 +22,6 @@ import socket
 import sys
 import tempfile
 import warnings
-import weakref
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -174,18 +173,24 @@ def _recipe(embedder: Embedder) -> tuple[_Recipe, dict[str, bytes]]:
     raise ClusterError(f"--ray cannot send the {embedder.encoder} embedder {embedder.name} to workers")
 
 
-def _load(recipe: _Recipe, files: dict[str, bytes], root: Path) -> Embedder:
+def _load(recipe: _Recipe, files: dict[str, bytes]) -> Embedder:
     if recipe.encoder == "hash":
         hashing = HashingEmbedder.from_name(recipe.name)
         hashing.max_tokens = recipe.max_tokens
         return hashing
-    folder = root / recipe.key
-    folder.mkdir()
-    for name, data in files.items():
-        (folder / name).write_bytes(data)
-    onnx = OnnxEmbedder(recipe.name, folder=folder, precision=recipe.precision)
-    onnx.prompts = recipe.prompts  # read from the model's own folder on the driver, which is not here
-    onnx.session  # noqa: B018 -- load it now, once, before the first shard
+    # The files are needed only while the model loads: a worker can be killed at any time, and
+    # the folder of one killed later than this is already gone.
+    root = Path(tempfile.mkdtemp(prefix="r2p-ray-model-"))
+    try:
+        folder = root / recipe.key
+        folder.mkdir()
+        for name, data in files.items():
+            (folder / name).write_bytes(data)
+        onnx = OnnxEmbedder(recipe.name, folder=folder, precision=recipe.precision)
+        onnx.prompts = recipe.prompts  # read from the model's own folder on the driver, not here
+        onnx.load_all()
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
     return onnx
 
 
@@ -195,9 +200,7 @@ class _Worker:
     def __init__(self, recipe: _Recipe, model: list[Any], work: Callable[[Embedder, SourceFile, bytes], Any]):
         import ray
 
-        root = Path(tempfile.mkdtemp(prefix="r2p-ray-model-"))
-        weakref.finalize(self, shutil.rmtree, root, True)
-        self.embedder = _load(recipe, ray.get(model[0]) if recipe.encoder == "onnx" else {}, root)
+        self.embedder = _load(recipe, ray.get(model[0]) if recipe.encoder == "onnx" else {})
         self.work = work
         self.shards = 0
 

@@ -67,6 +67,13 @@ class OnnxEmbedder:
         if self._preloading is not None:
             self._preloading.join()
 
+    def load_all(self) -> None:
+        """Load now all that `embed` and `count_tokens` read from the export, so that its files are
+        no longer needed (a worker of a cluster build deletes its copy of them)."""
+        _ = self.session
+        self._worker_sessions()
+        self.count_tokens([""])
+
     @property
     def folder(self) -> Path:
         if self._folder is None:
