@@ -39,7 +39,7 @@ from typing import TYPE_CHECKING, Any
 
 from .errors import REBUILD_HINT, IndexCorruptError, IndexLockedError, IndexMissingError, IndexPathError
 from .postings import LEXICAL_WEIGHTS, ROWS, TOKENIZE, Postings, Tokenizer, build_postings, write_postings
-from .vectors import AUTO_MIN_PASSAGES, VectorIndex
+from .vectors import AUTO_MIN_PASSAGES, VectorIndex, search
 
 if TYPE_CHECKING:
     import faiss
@@ -320,8 +320,6 @@ class Store:
             selector = faiss.IDSelectorBatch(np.asarray(rows, dtype=np.int64))
         query = np.asarray(query, dtype=np.float32)
         if self.manifest.vectors.file and (rows is None or len(rows) >= AUTO_MIN_PASSAGES):
-            from .vectors import search
-
             found, scores = search(
                 self.approximate(), self.manifest.vectors, self.vectors, query, n, selector=selector
             )

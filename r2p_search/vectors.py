@@ -103,11 +103,13 @@ def build(kind: str, matrix: np.ndarray) -> Any:
     import faiss
     import numpy as np
 
+    from .embedding.base import cores
+
     n, dimension = matrix.shape
     threads = faiss.omp_get_max_threads()
     # HNSW inserts on every core. IVF trains on one: its k-means waits on OpenMP barriers, which
     # on a machine busy with anything else took ten times longer with two threads than with one.
-    faiss.omp_set_num_threads(max(1, _cores()) if kind == "hnsw" else 1)
+    faiss.omp_set_num_threads(cores() if kind == "hnsw" else 1)
     try:
         if kind == "hnsw":
             index = faiss.IndexHNSWSQ(
@@ -138,12 +140,6 @@ def build(kind: str, matrix: np.ndarray) -> Any:
         return index
     finally:
         faiss.omp_set_num_threads(threads)
-
-
-def _cores() -> int:
-    import os
-
-    return os.cpu_count() or 1
 
 
 def search(
