@@ -504,6 +504,7 @@ class Context:
     truth: np.ndarray
     all_rows: list[int]
     fp16_in_ram: bool
+    cache_key: str | None
     record: dict[str, Any]
     save: Callable[[], None]
     coarse_cache: dict[str, Any] = field(default_factory=dict)
@@ -557,28 +558,39 @@ def coarse(ctx: Context) -> dict[str, Any]:
     started = time.perf_counter()
     sample = coll.sample(sample_size, args.seed)
     read_s = time.perf_counter() - started
-    started = time.perf_counter()
-    clus = faiss.Clustering(d, nlist)
-    clus.niter = 10  # IndexIVF's own default
-    clus.spherical = True  # as IndexIVF sets for inner product
-    clus.seed = args.seed
-    clus.max_points_per_centroid = 10_000
-    clus.train(sample, faiss.IndexFlatIP(d))
-    centroids = faiss.vector_to_array(clus.centroids).reshape(nlist, d)
-    train_s = time.perf_counter() - started
     hnsw_quantizer = n >= args.hnsw_quantizer_from
     if hnsw_quantizer:
         quantizer: Any = faiss.IndexHNSWFlat(d, 32, faiss.METRIC_INNER_PRODUCT)
     else:
         quantizer = faiss.IndexFlatIP(d)
-    started = time.perf_counter()
-    quantizer.add(centroids)
-    assign = np.empty(n, dtype=np.int64)
-    for off, x in coll.chunks():
-        assign[off : off + len(x)] = quantizer.search(x, 1)[1].ravel()
-        if hnsw_quantizer and (off // CHUNK) % 8 == 7:
-            log(f"assigned {off + len(x):,} vectors to lists")
-    assign_s = time.perf_counter() - started
+    # Kept on disk for a run that is resumed: the times are those of the run that made them.
+    saved = args.work / f"coarse-{ctx.cache_key}-{n}.npz" if ctx.cache_key else None
+    if saved is not None and saved.exists():
+        held = np.load(saved)
+        centroids, assign = held["centroids"], held["assign"]
+        train_s, assign_s = float(held["train_s"]), float(held["assign_s"])
+        quantizer.add(centroids)
+        log(f"coarse: centroids and assignment of {n:,} vectors from {saved.name}")
+    else:
+        started = time.perf_counter()
+        clus = faiss.Clustering(d, nlist)
+        clus.niter = 10  # IndexIVF's own default
+        clus.spherical = True  # as IndexIVF sets for inner product
+        clus.seed = args.seed
+        clus.max_points_per_centroid = 10_000
+        clus.train(sample, faiss.IndexFlatIP(d))
+        centroids = faiss.vector_to_array(clus.centroids).reshape(nlist, d)
+        train_s = time.perf_counter() - started
+        started = time.perf_counter()
+        quantizer.add(centroids)
+        assign = np.empty(n, dtype=np.int64)
+        for off, x in coll.chunks():
+            assign[off : off + len(x)] = quantizer.search(x, 1)[1].ravel()
+            if hnsw_quantizer and (off // CHUNK) % 8 == 7:
+                log(f"assigned {off + len(x):,} vectors to lists")
+        assign_s = time.perf_counter() - started
+        if saved is not None:
+            np.savez(saved, centroids=centroids, assign=assign, train_s=train_s, assign_s=assign_s)
     ctx.coarse_cache.update(
         nlist=nlist,
         sample=sample,
@@ -588,7 +600,7 @@ def coarse(ctx: Context) -> dict[str, Any]:
         train_s=train_s,
         assign_s=assign_s,
         read_s=read_s,
-        quantizer_kind="HNSW32 over the centroids" if hnsw_quantizer else "flat",
+        quantizer_kind="HNSW32 over the centroids, efSearch = nprobe" if hnsw_quantizer else "flat",
         quantizer_bytes=nlist * d * 4 + (quantizer.hnsw.neighbors.size() * 4 if hnsw_quantizer else 0),
     )
     sizes = np.bincount(assign, minlength=nlist)
@@ -598,6 +610,17 @@ def coarse(ctx: Context) -> dict[str, Any]:
         f"list sizes min {sizes.min()}, median {int(np.median(sizes))}, max {sizes.max()}"
     )
     return ctx.coarse_cache
+
+
+def ivf_params(nprobe: int, quantizer: Any) -> Any:
+    """An HNSW quantizer finds about efSearch lists at most (FAISS's default 16, some 340 found
+    for any nprobe above): it must look at least as wide as the lists to be probed."""
+    if isinstance(quantizer, faiss.IndexHNSW):
+        wide = faiss.SearchParametersHNSW(efSearch=max(nprobe, 16))
+        params = faiss.SearchParametersIVF(nprobe=nprobe, quantizer_params=wide)
+        params.referenced_objects = [wide]  # the SWIG object does not own it
+        return params
+    return faiss.SearchParametersIVF(nprobe=nprobe)
 
 
 def add_assigned(index: Any, ctx: Context, assign: np.ndarray) -> None:
@@ -686,7 +709,7 @@ def method_ivf(ctx: Context) -> dict[str, Any]:
     rerank = Reranker(ctx.coll)
 
     def search_for(nprobe: int, shortlist: int, k: int = 10) -> Callable[[np.ndarray], np.ndarray]:
-        params = faiss.SearchParametersIVF(nprobe=nprobe)
+        params = ivf_params(nprobe, c["quantizer"])
         return lambda q: rerank(q, index.search(q[None], shortlist, params=params)[1][0], k)
 
     index_bytes = index.ntotal * (index.code_size + 8) + c["quantizer_bytes"]
@@ -748,7 +771,7 @@ def method_ivf_pq(ctx: Context) -> dict[str, Any]:
     rerank = Reranker(ctx.coll)
 
     def search_for(nprobe: int, shortlist: int, k: int = 10) -> Callable[[np.ndarray], np.ndarray]:
-        params = faiss.SearchParametersIVF(nprobe=nprobe)
+        params = ivf_params(nprobe, c["quantizer"])
         return lambda q: rerank(q, index.search(q[None], shortlist, params=params)[1][0], k)
 
     index_bytes = (
@@ -1220,7 +1243,10 @@ def main() -> None:
         if record is None:
             record = {"label": coll.label, "kind": kind, "n": coll.n, "methods": {}}
             results["sizes"].append(record)
-        ctx = Context(args, coll, qs, truth, list(range(len(qs.vectors))), fp16_in_ram, record, save)
+        cache_key = f"{gen.key}-{gen.kind}-s{args.seed}" if kind == "synthetic" else None
+        ctx = Context(
+            args, coll, qs, truth, list(range(len(qs.vectors))), fp16_in_ram, cache_key, record, save
+        )
         log(f"== {coll.label}: {coll.n:,} vectors; re-rank store {'in RAM' if fp16_in_ram else 'on disk'}")
         for method in methods:
             if method in record["methods"] and "skipped" not in record["methods"][method]:
