@@ -1008,6 +1008,33 @@ def sweep_table(sizes: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+def needed_table(sizes: list[dict[str, Any]], targets: tuple[float, ...] = (0.9, 0.95, 0.98)) -> str:
+    """From the sweeps: the fastest setting at which each question set reaches each recall@10."""
+    head = " | ".join(f"{s} >= {t}" for t in targets for s in SETS)
+    lines = [f"| collection | method | {head} |", "| --- | --- |" + " --- |" * (len(targets) * len(SETS))]
+    for size in sizes:
+        for name, r in size["methods"].items():
+            variants = [(name, r.get("sweep", []))]
+            if name == "ivf":
+                variants = [
+                    (f"ivf, shortlist {k}", [row for row in r.get("sweep", []) if row["shortlist"] == k])
+                    for k in sorted({row["shortlist"] for row in r.get("sweep", [])})
+                ]
+            for label, rows in variants:
+                if not rows:
+                    continue
+                cells = []
+                for t in targets:
+                    for s in SETS:
+                        ok = [row for row in rows if row[f"recall@10_{s}"] >= t]
+                        best = min(ok, key=lambda row: row["p50_ms"]) if ok else None
+                        cells.append(
+                            f"{best['nprobe']}/{best['shortlist']}: {best['p50_ms']:.1f} ms" if best else "-"
+                        )
+                lines.append(f"| {size['label']} | {label} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
 def growth(sizes: list[dict[str, Any]]) -> dict[str, Any]:
     """Log-log slope of each figure against n over the synthetic sizes, and where it leads at 50M."""
     out: dict[str, Any] = {}
@@ -1290,6 +1317,9 @@ def main() -> None:
     print()
     print("The nprobe sweeps (* beyond the planned nprobes):")
     print(sweep_table(results["sizes"]))
+    print()
+    print("The fastest nprobe/shortlist reaching each recall@10, per question set (p50 over both):")
+    print(needed_table(results["sizes"]))
     print()
     print("Growth with n (synthetic sizes):")
     print(growth_table(results["growth"]))
