@@ -2,15 +2,16 @@
 
     python benchmarks/scale.py --index /tmp/r2p/all/index                 # real, then 1M, 5M, 20M
     python benchmarks/scale.py --index DIR --sizes 100000,300000 --queries 200 --work /tmp/scale-small
+    python benchmarks/scale.py --index DIR --methods-at 20000000=ivf-pq --resume  # go on after a stop
 
 First the real index: its vectors less `--queries` passages held out as questions. Then
 synthetic collections drawn from the real vectors' distribution: k-means (`--clusters`) on the
 real vectors; each synthetic vector is a cluster's centroid (a cluster drawn in proportion to its
 size) plus a mix of three of its members' residuals, w1*r1 + w2*r2 + w3*r3 with (w1, w2, w3) a
 random point of the unit sphere's positive part, plus a little noise (5% of the residuals'
-spread), made unit length. The synthetic rows are one
-seeded stream written as float16 to a file in `--work`, so each size is a prefix of the next and
-a size already written or scanned is reused by the next run. Before the sizes, a small table
+spread), made unit length. The synthetic rows are one seeded stream written as float16 to a
+file in `--work`, so each size is a prefix of the next, and a size already written or scanned
+(and the coarse centroids and assignment of a size) is reused by the next run. Before the sizes, a small table
 compares the real vectors with a synthetic sample of the same size (and with a cruder
 generator, Gaussian noise of each cluster's per-dimension spread).
 
@@ -26,11 +27,13 @@ latency per question on one thread with the re-rank included, recall@10 and reca
 - exact: IndexScalarQuantizer float16, exhaustive scan (the product today).
 - ivf: IndexIVFScalarQuantizer 8-bit, nlist the power of two nearest 2*sqrt(n), trained on
   max(40*nlist, 50k) vectors; nprobe the smallest of --nprobes with recall@10 >= --target on
-  both question sets; the k results re-ranked from the float16 vectors. From --hnsw-quantizer-from
-  vectors the coarse quantizer is an HNSW32 graph over the centroids (as FAISS's
-  "IVFn_HNSW32,SQ8" factory strings), assigning 20M vectors on a flat quantizer being too slow.
+  both question sets, then of --nprobes-beyond while it is not reached; the k results re-ranked
+  from the float16 vectors (the product's plan), and a longer shortlist beside
+  (--ivf-shortlists). From --hnsw-quantizer-from vectors the coarse quantizer is an HNSW32
+  graph over the centroids (as FAISS's "IVFn_HNSW32,SQ8" factory strings), assigning 20M
+  vectors on a flat quantizer being too slow; it searches with efSearch = nprobe.
 - ivf-pq: the same lists with PQ codes (--pq bytes), a shortlist of --shortlists re-ranked
-  from the float16 vectors on disk.
+  from the float16 vectors on disk; the fastest setting reaching the target is kept.
 - hnsw: IndexHNSWFlat M=32, efConstruction 80, efSearch max(2k, 128) and --ef-search; built
   up to --hnsw-max vectors, extrapolated beyond.
 
@@ -1278,9 +1281,6 @@ def main() -> None:
         for method in methods:
             if method in record["methods"] and "skipped" not in record["methods"][method]:
                 continue  # measured by an earlier run (--resume)
-            if method not in methods_at.get(coll.n, methods):
-                record["methods"][method] = {"skipped": "not run at this size, for time (--methods-at)"}
-                continue
             if method == "hnsw" and coll.n > args.hnsw_max:
                 record["methods"][method] = {
                     "skipped": f"not built above {args.hnsw_max:,} (see the growth table)"
@@ -1291,6 +1291,9 @@ def main() -> None:
                     "skipped": f"not loaded above {args.exact_max:,}: "
                     "scan time grows linearly, see the growth table"
                 }
+                continue
+            if method not in methods_at.get(coll.n, methods):
+                record["methods"][method] = {"skipped": "not run at this size, for time (--methods-at)"}
                 continue
             wait_quiet()
             started = time.perf_counter()
