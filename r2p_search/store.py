@@ -35,7 +35,7 @@ import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from .errors import REBUILD_HINT, IndexCorruptError, IndexLockedError, IndexMissingError, IndexPathError
 from .postings import LEXICAL_WEIGHTS, ROWS, TOKENIZE, Postings, Tokenizer, build_postings, write_postings
@@ -275,6 +275,7 @@ class Store:
         vectors: Any,
         readers: Sequence[sqlite3.Connection] = (),
         postings: Postings | None = None,
+        approximate_file: BinaryIO | None = None,
     ):
         self.index_dir = index_dir
         self.manifest = manifest
@@ -292,6 +293,9 @@ class Store:
             self._readers.put(reader)
         self._all_readers = [*readers]
         self._approximate: Any = None  # read on the first question that uses it
+        # Opened with the store, like the readers, so that a later build removing this
+        # generation cannot take it away before it is read.
+        self._approximate_file = approximate_file
         self._approximate_lock = threading.Lock()
 
     @contextlib.contextmanager
@@ -332,11 +336,11 @@ class Store:
         """The build's approximate index (vectors.py), read on first use."""
         with self._approximate_lock:
             if self._approximate is None:
-                name = self.manifest.vectors.file
-                assert name is not None
+                assert self._approximate_file is not None
                 self._approximate = _read_approximate(
-                    self.index_dir / self.manifest.generation / name, self.manifest.vectors.kind, self.vectors
+                    self._approximate_file, self.manifest.vectors.kind, self.vectors
                 )
+                self._approximate_file.close()
             return self._approximate
 
     def scope_sql(self, scope: Scope) -> tuple[str, list[Any]]:
@@ -422,7 +426,13 @@ class Store:
         gen = index_dir / manifest.generation
         db_path, vec_path = gen / PASSAGES_DB, gen / VECTORS
         try:
-            db = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, check_same_thread=False)
+            # All connections open before anything else: a build that commits meanwhile may remove
+            # this generation, and open files outlive their removal.
+            readers = [
+                sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, check_same_thread=False)
+                for _ in range(READERS)
+            ]
+            db = readers[0]
             count = db.execute("SELECT count(*) FROM passages").fetchone()[0]
             docs = db.execute("SELECT count(*) FROM documents").fetchone()[0]
         except sqlite3.DatabaseError as exc:
@@ -444,11 +454,13 @@ class Store:
                 postings = Postings.open(gen, count)
             except (OSError, ValueError) as exc:
                 raise IndexCorruptError(f"index postings are damaged ({exc}); {REBUILD_HINT}") from exc
-        readers = [db] + [
-            sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, check_same_thread=False)
-            for _ in range(READERS - 1)
-        ]
-        return cls(index_dir, manifest, db, vectors, readers, postings)
+        approximate_file = None
+        if manifest.vectors.file:
+            try:
+                approximate_file = open(gen / manifest.vectors.file, "rb")
+            except OSError as exc:
+                raise IndexCorruptError(f"index vectors file is missing ({exc}); {REBUILD_HINT}") from exc
+        return cls(index_dir, manifest, db, vectors, readers, postings, approximate_file)
 
     def __enter__(self) -> Store:
         return self
@@ -457,6 +469,8 @@ class Store:
         self.close()
 
     def close(self) -> None:
+        if self._approximate_file is not None:
+            self._approximate_file.close()
         for reader in {id(r): r for r in (self.db, *self._all_readers)}.values():
             reader.close()
 
@@ -791,11 +805,12 @@ def _read_faiss(path: Path) -> Any:
     return vectors
 
 
-def _read_approximate(path: Path, kind: str, exact: Any) -> Any:
+def _read_approximate(file: BinaryIO, kind: str, exact: Any) -> Any:
     import faiss
 
+    path = file.name
     try:
-        raw = faiss.read_index(str(path))
+        raw = faiss.read_index(faiss.PyCallbackIOReader(file.read))
     except RuntimeError as exc:
         raise IndexCorruptError(f"index vectors file {path} is damaged; {REBUILD_HINT}") from exc
     index = faiss.downcast_index(raw)

@@ -175,3 +175,21 @@ def test_a_damaged_or_foreign_approximate_index_is_refused(
     with Store.open(index) as store, pytest.raises(IndexCorruptError, match="not the ivf index"):
         store.approximate()
     assert not verify_index(index).ok
+
+
+def test_a_store_open_before_a_rebuild_still_reads_its_approximate_index(
+    corpus: Path, tmp_path: Path
+) -> None:
+    mine = tmp_path / "corpus"
+    shutil.copytree(corpus, mine)
+    index = built(mine, tmp_path / "index", "ivf")
+    with Store.open(index) as store:
+        before = store.manifest.generation
+        (mine / "1990" / "C00_45_1990.txt").unlink()
+        build_index(mine, index, embedder=HashingEmbedder(64))
+        after = read_manifest(index)
+        assert after is not None and after.generation != before
+        assert not (index / before).exists()
+        # Its first question reads the approximate index of the generation it opened.
+        query = store.vectors_at([0])[0]
+        assert store.nearest(query, 3)[0] == (0, pytest.approx(1.0, abs=1e-3))
