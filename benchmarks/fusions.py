@@ -50,13 +50,20 @@ def main() -> None:
     parser.add_argument("--fusions", nargs="+", default=list(FUSIONS), choices=list(FUSIONS))
     parser.add_argument("--naive-corpus", type=Path, help="also score the naive recipe over this corpus")
     parser.add_argument(
+        "--naive-cache", type=Path, help="keep the naive recipe's vectors here, to reuse in later runs"
+    )
+    parser.add_argument(
         "--literal", action="store_true", help="also score each rule with questions taken literally"
     )
     args = parser.parse_args()
     try:
         sets = {path.stem: load_queries(path) for path in args.sets}
         if args.naive_corpus:
-            report("naive recipe (dense)", sets, naive_searcher(args.naive_corpus, load_embedder()))
+            report(
+                "naive recipe (dense)",
+                sets,
+                naive_searcher(args.naive_corpus, load_embedder(), args.naive_cache),
+            )
         with Index.open(args.index) as index:
             for name in args.fusions:
                 index.fusion = FUSIONS[name]

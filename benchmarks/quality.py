@@ -65,14 +65,34 @@ class Row:
     per_set: dict[str, Summary]
 
 
-def naive_searcher(corpus: Path, embedder) -> Searcher:
-    """The naive recipe over a corpus: blank/indented-line paragraphs, embedded, IndexFlatIP."""
-    import faiss
+def naive_searcher(corpus: Path, embedder, cache: Path | None = None) -> Searcher:
+    """The naive recipe over a corpus: blank/indented-line paragraphs, embedded, IndexFlatIP.
 
-    texts: list[tuple[str, str]] = []
-    for path in sorted(corpus.rglob("*.txt")):
-        texts.extend((path.stem, p) for p in naive.paragraphs(path.read_text(encoding="utf-8-sig")))
-    vectors = embedder.embed([t for _, t in texts])
+    With `cache`, its paragraphs' vectors are kept there (NumPy and JSON files named for the
+    corpus's files and the model's weights) and read back by a later run: they do not depend on
+    r2p-search's code, and over 35 years they take about 25 minutes to embed.
+    """
+    import hashlib
+
+    import faiss
+    import numpy as np
+
+    files = sorted(corpus.rglob("*.txt"))
+    stats = [(str(f.relative_to(corpus)), f.stat().st_size, f.stat().st_mtime_ns) for f in files]
+    key = hashlib.sha256(json.dumps([embedder.fingerprint, stats]).encode()).hexdigest()[:16]
+    cached = (cache / f"naive-{key}.npy", cache / f"naive-{key}.json") if cache else None
+    if cached and cached[0].exists() and cached[1].exists():
+        texts = [tuple(t) for t in json.loads(cached[1].read_text(encoding="utf-8"))]
+        vectors = np.load(cached[0], allow_pickle=False)
+    else:
+        texts = []
+        for path in files:
+            texts.extend((path.stem, p) for p in naive.paragraphs(path.read_text(encoding="utf-8-sig")))
+        vectors = embedder.embed([t for _, t in texts])
+        if cached:
+            cached[0].parent.mkdir(parents=True, exist_ok=True)
+            np.save(cached[0], vectors, allow_pickle=False)
+            cached[1].write_text(json.dumps(texts), encoding="utf-8")
     flat = faiss.IndexFlatIP(vectors.shape[1])
     flat.add(vectors)
     print(f"naive recipe: {len(texts):,} paragraphs from {corpus}", file=sys.stderr)
