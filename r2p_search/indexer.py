@@ -351,10 +351,14 @@ def _build(
     _check_not_another_corpus(old_store, reading, len(report.removed))
 
     unchanged = not pending and not report.removed and not reading.changed
-    # A build from before BM25 postings existed is written again, from its own passages and
-    # vectors, to gain them; so is one whose vector index is not the one asked for now.
+    # A build from before BM25 postings or the leaders table existed is written again, from its
+    # own passages and vectors, to gain them; so is one whose vector index is not the one asked
+    # for now.
     current = (
-        old_store is not None and old_store.postings is not None and _vectors_current(old_store, reading)
+        old_store is not None
+        and old_store.postings is not None
+        and old_store.has_leaders()
+        and _vectors_current(old_store, reading)
     )
     if old_store is not None and current and unchanged and not _skips_changed(scan, old_store):
         # Nothing to embed or drop: keep the committed generation as it is. Opening it checked
@@ -376,7 +380,9 @@ def _build(
 
     if old_store is not None and not current and unchanged:
         why = "to add BM25 postings (an earlier version built it)"
-        if old_store.postings is not None:
+        if old_store.postings is not None and not old_store.has_leaders():
+            why = "to add the leaders it names (an earlier version built it)"
+        elif old_store.postings is not None:
             why = f"with the vector index asked for ({reading.vectors})"
         notify(f"Writing the index again {why}; nothing re-embedded")
     if old_store is not None and pending and embedder.fingerprint != old_store.manifest.model.fingerprint:

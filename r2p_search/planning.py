@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from .documents.un import find_symbols, has_words, symbol_keys
 from .errors import QueryError
 from .language import detect
-from .query import Scope, Understood, understand
+from .query import Era, Scope, Understood, country_names, leader_era, recalled_era, understand
 
 if TYPE_CHECKING:
     from .store import Store, StoredPassage
@@ -33,6 +33,7 @@ class Plan:
     listing: bool = False  # the question only names documents: list their paragraphs in order
     paragraph: int | None = None  # the paragraph it names beside them, to start from
     page: int | None = None  # or the page ("A/66/PV.11, p. 7": a record numbers no paragraphs)
+    era: Era = ()  # years the question's evidence points to, softly: (year, weight 0-1) pairs
 
     def favoured(self) -> Scope | None:
         """The part of the scope spoken by the favoured countries, if any are."""
@@ -49,6 +50,8 @@ class Plan:
     def describe(self) -> str:
         """What the search keeps to and favours, in words: "country: Chile; year: 2019"."""
         parts = [self.scope.describe()] if self.scope else []
+        if self.understood.year_reading == "evidence" and self.era:
+            parts.append(f"year {self.understood.evidence[0]} as evidence, not a filter")
         if self.favour:
             parts.append(Scope(self.favour).describe() + " (favoured)")
         if self.understood.topics:
@@ -89,7 +92,7 @@ class Planner:
         """The countries and years a question names, with this index's last year as a bound."""
         if self._max_year is None:
             self._max_year = self.store.year_span()[1] or 0
-        return understand(query, self._max_year or None)
+        return understand(query, self._max_year or None, self.store.leaders())
 
     def plan(self, query: str, scope: Scope | None = None, literal: bool = False) -> Plan:
         """How a query will be searched: its text, the scope it must keep to, the countries it favours."""
@@ -122,15 +125,25 @@ class Planner:
         if understood.english_names():
             # The model reads English: "Que dit la Libye ?" is searched with "Libya" too.
             text = f"{text} {understood.english_names()}"
+        # "What did Merkel say": passages carry their country's name, not their leader's.
+        unnamed = [
+            x.country for x in understood.leaders if x.speaks and country_names((x.country,)) not in text
+        ]
+        if unnamed:
+            text = f"{text} {country_names(tuple(dict.fromkeys(unnamed)))}"
         favour = () if scope.countries else said.countries
+        era: Era = ()
+        if not hard.years_text():
+            speaking = [x for x in understood.leaders if x.speaks]
+            era = recalled_era(understood.evidence) or (leader_era(speaking[0].years) if speaking else ())
         named = None if scope.symbols or scope.docs else self.named_documents(query)
         if named is not None:
             # "A/66/874 early warning": the words are searched within the document named.
             hard = replace(hard, symbols=named.keys)
             listing = not has_words(named.rest)
             text = query if listing else named.rest
-            return Plan(text, hard, favour, understood, listing, named.paragraph, named.page)
-        return Plan(text, hard, favour, understood)
+            return Plan(text, hard, favour, understood, listing, named.paragraph, named.page, era)
+        return Plan(text, hard, favour, understood, era=era)
 
     def named_documents(self, query: str) -> Named | None:
         """The symbols of indexed documents a question names (normalised), the question without

@@ -24,6 +24,7 @@ from .documents.un import (
 )
 from .errors import QueryError
 from .language import ENGLISH, detect
+from .leaders import Leaders
 
 FIRST_SESSION_YEAR = 1945  # the 1st session of the General Assembly opened in 1946: year = 1945 + n
 
@@ -77,6 +78,14 @@ class Scope:
 
 
 @dataclass(frozen=True)
+class LeaderNamed:
+    text: str
+    country: str
+    speaks: bool
+    years: tuple[int | None, int | None]
+
+
+@dataclass(frozen=True)
 class Understood:
     """A question, what it names, and its text without those phrases."""
 
@@ -86,6 +95,13 @@ class Understood:
     phrases: tuple[str, ...] = ()
     topics: tuple[str, ...] = ()  # countries named as what is spoken of: "over Libya", "about Syria"
     language: str = ENGLISH  # what it seems written in (language.detect); the model reads English
+    # How a year it names was read: "scope" when it dates the speech ("in its 2012 statement"),
+    # "evidence" when it dates an event the speech may recall ("back in 2004"); None if it names none.
+    year_reading: str | None = None
+    evidence: tuple[int, ...] = ()  # the years read as evidence
+    # Leaders named instead of their country ("What did Merkel say"): as written, their country,
+    # whether they speak in the question, and the years the corpus mentions them in.
+    leaders: tuple[LeaderNamed, ...] = ()
 
     def spoken_of(self) -> str:
         """The countries the question is about, in words ("about: Libya"), or ""."""
@@ -99,6 +115,33 @@ class Understood:
         codes = dict.fromkeys(self.scope.countries + self.topics)
         named = [(names(c) or [c])[0] for c in codes]
         return " ".join(n for n in named if fold(n) not in fold(self.query))
+
+
+Era = tuple[tuple[int, float], ...]
+"""Years a question's evidence points to, each with a weight from 0 to 1: a soft prior that
+favours passages of those years and excludes none."""
+
+
+def recalled_era(years: tuple[int, ...]) -> Era:
+    """The era of a speech that recalls an event of `years[0]`: that year and those after it,
+    fading, and the year before (a speech may announce what is about to happen)."""
+    if not years:
+        return ()
+    year = years[0]
+    return ((year - 1, 0.5), (year, 1.0), *((year + i, 0.5 ** (i / RECALL_HALF_LIFE)) for i in range(1, 11)))
+
+
+def leader_era(years: tuple[int | None, int | None]) -> Era:
+    """The era of a leader the question names as speaker: the years the corpus mentions them
+    in, and a little beyond."""
+    first, last = years
+    if first is None or last is None:
+        return ()
+    return ((first - 1, 0.5), *((year, 1.0) for year in range(first, last + 1)), (last + 1, 0.5))
+
+
+RECALL_HALF_LIFE = 3
+"""Years after an event over which a speech recalling it loses half its prior."""
 
 
 def country_names(codes: tuple[str, ...]) -> str:
@@ -177,8 +220,8 @@ _SPANS: list[tuple[re.Pattern[str], str]] = [
         "session",
     ),
     (
-        re.compile(rf"\b(?:in|during|at|of|for)\s+the\s+{_YEAR}\s+{_TIME_NOUN}", re.I),
-        "year",
+        re.compile(rf"\b(?:in|during|at|of|for)\s+(?:the|its|their|his|her)\s+{_YEAR}\s+{_TIME_NOUN}", re.I),
+        "speech",
     ),
     # Without "the": "in 2011". With it, only a debate or session is a time: "during the 1994
     # genocide" and "after the 2010 earthquake" name events, which stay in the text.
@@ -187,13 +230,16 @@ _SPANS: list[tuple[re.Pattern[str], str]] = [
 ]
 
 
-def understand(query: str, max_year: int | None = None) -> Understood:
+def understand(query: str, max_year: int | None = None, leaders: Leaders | None = None) -> Understood:
     """Countries and years a question names; `rest` is the question without its year phrases.
 
     Country names stay in `rest`: passages are embedded with their country's name, so the name
-    helps the semantic match too.
+    helps the semantic match too. `leaders`, an index's leaders table, reads a leader's name as
+    a name of the leader's country, as speaker or as topic by the same rules.
     """
     scope_years: tuple[int | None, int | None] = (None, None)
+    reading: str | None = None
+    evidence: tuple[int, ...] = ()
     phrases: list[str] = []
     rest = query
     language = detect(query)
@@ -223,7 +269,13 @@ def understand(query: str, max_year: int | None = None) -> Understood:
         if max_year is not None and scope_years[0] is not None and scope_years[0] > max_year:
             break  # "by 2030": a target, not a time to search in
         phrases.append(match.group(0).strip())
-        rest = (rest[: match.start()] + " " + rest[match.end() :]).strip()
+        if kind in ("year", "bare") and _dates_an_event(rest, match, kind):
+            # Evidence, not a wall: the speech recalling "back in 2004" may be years later. The
+            # year stays in the text, where a passage naming it matches it.
+            reading, evidence, scope_years = "evidence", (values[0],), (None, None)
+        else:
+            reading = "scope"
+            rest = (rest[: match.start()] + " " + rest[match.end() :]).strip()
         break
     else:
         scope_years = (None, None)
@@ -233,16 +285,64 @@ def understand(query: str, max_year: int | None = None) -> Understood:
     topics: list[str] = []
     previous: tuple[int, bool] | None = None  # where the last name ended, and whether it was a topic
     found = list(mentions(rest, language))
+    spans: dict[int, tuple[int | None, int | None]] = {}  # leader mentions by start: their years
+    if leaders is not None and language == ENGLISH:
+        for mention, years in leaders.in_question(rest):
+            if not any(m.start < mention.end and mention.start < m.end for m in found):
+                found.append(mention)
+                spans[mention.start] = years
+        found.sort(key=lambda m: m.start)
+    named: list[LeaderNamed] = []
     for i, mention in enumerate(found):
         phrases.append(mention.text)
         topic = _spoken_of(rest, mention.start, mention.end, previous, _list_end(rest, found, i))
         role = topics if topic else codes
         role.extend(c for c in mention.codes if c not in role)
         previous = (mention.end, topic)
+        if mention.start in spans:
+            named.append(LeaderNamed(mention.text, mention.codes[0], not topic, spans[mention.start]))
     topics = [c for c in topics if c not in codes]
     rest = " ".join(rest.split()).strip(" ,;")
     scope = Scope(tuple(codes), *scope_years)
-    return Understood(query, rest or query, scope, tuple(phrases), tuple(topics), language)
+    return Understood(
+        query,
+        rest or query,
+        scope,
+        tuple(phrases),
+        tuple(topics),
+        language,
+        reading,
+        evidence,
+        tuple(named),
+    )
+
+
+# Before "in 2004", words that put the year in the speech's past: "back in 2004", "as early as
+# 2004", "had warned in 2004", "recalls that in 2004".
+_RECALLED = re.compile(
+    r"\b(?:back|as\s+early\s+as|already|even|once|first|originally|earlier|previously)\s*$"
+    r"|\b(?:had|recalls?|recalled|recalling|remembers?|remembered|reminds?|reminded|"
+    r"looks?\s+back|looked\s+back)\b",
+    re.I,
+)
+
+
+def _dates_an_event(text: str, match: re.Match[str], kind: str) -> bool:
+    """Whether the year at `match` dates something the speech may recall, not the speech itself.
+
+    "What did Vietnam urge in 2020", "In 2013, what did Syria say" and "Syria 2011" date the
+    speech. "back in 2004", "the elections of 2006" and "its own 1998 peace accord" date events.
+    """
+    before = text[: match.start()]
+    if _RECALLED.search(before):
+        return True
+    if kind == "year":
+        return match.group(0).split()[0].lower() in ("of", "for")
+    # A bare year: in a few keywords ("Syria 2011"), or first or last in a question, the speech's.
+    after = text[match.end() :]
+    if len(text.split()) <= 4 or not before.strip(" ,;:") or not after.strip(" ,;:?.!"):
+        return False
+    return True
 
 
 # Where a speaker is named: as the subject after an auxiliary or a question word ("What did
@@ -260,6 +360,7 @@ _SPEAKER_BEFORE = re.compile(
 # "Syria", or "Syria chemical weapons", asks what was said about Syria, by anyone.
 _SPEAKER_AFTER = re.compile(
     r"(?:['’]s?)?\s+(?:own\s+)?(?:on|says?|said|argues?|argued|calls?|called|urges?|urged|warns?|"
+    r"recalls?|recalled|reminds?|reminded|compares?|compared|describes?|described|"
     r"warned|proposes?|proposed|insists?|insisted|stresses|stressed|claims?|claimed|believes?|"
     r"told|tells|statements?|speech(?:es)?|address(?:es)?|remarks|views?|positions?|stance|words|"
     r"reply|response|delegation|government|president|prime\s+minister|foreign\s+minister|"

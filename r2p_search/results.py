@@ -128,6 +128,12 @@ def understood_json(plan: Plan, query: str = "", truncated_from: int | None = No
         "countries_spoken_of": list(plan.understood.topics),
         "year_from": plan.scope.year_from,
         "year_to": plan.scope.year_to,
+        "year_reading": plan.understood.year_reading,
+        "leaders": [
+            {"name": x.text, "country": x.country, "speaks": x.speaks, "years": list(x.years)}
+            for x in plan.understood.leaders
+        ],
+        "era": [{"year": year, "weight": round(weight, 3)} for year, weight in plan.era],
         "docs": list(plan.scope.docs),
         "symbols": list(plan.scope.symbols),
         "organs": list(plan.scope.organs),

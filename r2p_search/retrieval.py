@@ -9,9 +9,11 @@ from __future__ import annotations
 import re
 import threading
 from collections.abc import Callable
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from .fusion import Candidate, Fusion
+from .query import Era, Scope
 from .store import READERS
 from .words import STOPWORDS
 
@@ -21,7 +23,6 @@ if TYPE_CHECKING:
     import numpy as np
 
     from .planning import Plan
-    from .query import Scope
     from .store import Store
 
 CANDIDATES = 200
@@ -32,6 +33,11 @@ COMMON_MIN = 5000
 """BM25 leaves out a question's words found in more than this share and this number of passages."""
 
 Ranking = list[tuple[int, float]]  # (row, score), best first
+
+ERA_WEIGHT = 0.3
+"""A passage of a year the question's evidence points to gains this share of the best score,
+times its year's weight (query.Era): enough to lift it among near ties, not over clearly
+better passages of other years."""
 
 WEAK_COSINE = {"all-MiniLM-L6-v2": 0.27}
 """Below this cosine between a question and the closest passage in scope, nothing matched well
@@ -170,11 +176,14 @@ class Retriever:
         scope: Scope | None = None,
         favoured: Scope | None = None,
         lexical_soon: Future[Ranking] | None = None,
+        era: Era = (),
     ) -> list[Candidate]:
         """The `n`-deep candidates for `query` (embedded as `vector`), best first.
 
         favoured: the countries a question names as speakers ("What did Canada say"): their
         passages join the candidates, by both retrievers, and come first.
+        era: years the question's evidence points to ("back in 2004"): their passages join the
+        candidates and gain by their year's weight, and no other year is excluded.
         """
         dense = self.dense(vector, n, scope) if vector is not None else []
         if lexical_soon is not None:
@@ -188,6 +197,10 @@ class Retriever:
             lifted = set(rows.tolist())
             if lifted and vector is not None:
                 dense = _union(dense, self.store.nearest(vector, n, rows))
+        if era and vector is not None:
+            likely = [year for year, weight in era if weight >= 0.5]
+            within = replace(favoured or scope or Scope(), year_from=min(likely), year_to=max(likely))
+            dense = _union(dense, self.store.nearest(vector, n, self.store.scope_rows(within)))
         if mode == "dense":
             ranked = [Candidate(r, s, dense_rank=i, dense_score=s) for i, (r, s) in enumerate(dense, 1)]
         elif mode == "lexical":
@@ -199,12 +212,24 @@ class Retriever:
                 cosines = self.store.vectors_at(missing) @ vector
                 dense_of = {r: float(c) for r, c in zip(missing, cosines, strict=True)}
             ranked = self.fusion.rank(query, dense, lexical, dense_of)
+        if era and ranked:
+            ranked = self._with_era(ranked, era, lifted)
         if lifted:
             # "Russia on Ukraine", "What did Canada say": the speaker's passages come first, their
             # scores left as they are (a lift on the cosine scale would mean nothing to
             # reciprocal-rank scores, and +0.1 let other countries' passages on Ukraine win).
             ranked.sort(key=lambda c: (c.row not in lifted, -c.score, c.row))
         return ranked
+
+    def _with_era(self, ranked: list[Candidate], era: Era, lifted: set[int]) -> list[Candidate]:
+        """`ranked` with each candidate's score raised by its year's weight in `era`, as a share
+        of the best score (so on the scale of whichever fusion ranked them)."""
+        weights = dict(era)
+        years = self.store.years_of([c.row for c in ranked])
+        lift = ERA_WEIGHT * ranked[0].score
+        for c in ranked:
+            c.score += lift * weights.get(years.get(c.row, 0), 0.0)
+        return sorted(ranked, key=lambda c: (c.row not in lifted, -c.score, c.row))
 
 
 def _union(first: Ranking, second: Ranking) -> Ranking:

@@ -184,7 +184,11 @@ class Index:
                 found[i] = selection.listed(self.store, plan, request.k)
             else:
                 ranked = self._candidates(
-                    plan, vector_of.get(i), request.k, request.mode, lexical_soon=soon[i]
+                    plan,
+                    vector_of.get(i),
+                    request.k,
+                    request.mode,
+                    lexical_soon=soon[i],
                 )
                 found[i] = self._selected(
                     ranked, request.k, request.per_doc, request.explain, spoken_of=plan.spoken_of()
@@ -276,7 +280,14 @@ class Index:
         if n == 0:
             return []
         ranked = self.retriever.candidates(
-            plan.text, vector, n, mode, scope=plan.scope, favoured=plan.favoured(), lexical_soon=lexical_soon
+            plan.text,
+            vector,
+            n,
+            mode,
+            scope=plan.scope,
+            favoured=plan.favoured(),
+            lexical_soon=lexical_soon,
+            era=plan.era,
         )
         if exclude:
             ranked = [c for c in ranked if c.row not in exclude]

@@ -38,6 +38,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 
 from .errors import REBUILD_HINT, IndexCorruptError, IndexLockedError, IndexMissingError, IndexPathError
+from .leaders import Leaders, mine
 from .postings import LEXICAL_WEIGHTS, ROWS, TOKENIZE, Postings, Tokenizer, build_postings, write_postings
 from .vectors import AUTO_MIN_PASSAGES, VectorIndex, search
 
@@ -86,6 +87,16 @@ CREATE TABLE symbols (
     doc_id TEXT NOT NULL REFERENCES documents(doc_id)
 );
 CREATE INDEX symbols_by_key ON symbols(key);
+-- Leaders the passages name, mined at build time (leaders.py): a question may name one.
+CREATE TABLE leaders (
+    key        TEXT PRIMARY KEY,  -- folded, as a question may write it: "merkel", "lula da silva"
+    name       TEXT NOT NULL,     -- as most often written: "Chancellor Angela Merkel"
+    country    TEXT NOT NULL,
+    first_year INTEGER,           -- most of its mentions fall in these years
+    last_year  INTEGER,
+    mentions   INTEGER NOT NULL,
+    share      REAL NOT NULL      -- of the name's evidence, its country's
+);
 -- BM25 over the passage text and its document's metadata; rowid = passages.row.
 CREATE VIRTUAL TABLE passages_fts USING fts5(
     text, context, content='', tokenize='{TOKENIZE}'
@@ -293,6 +304,7 @@ class Store:
             self._readers.put(reader)
         self._all_readers = [*readers]
         self._approximate: Any = None  # read on the first question that uses it
+        self._leaders: Leaders | None = None
         # Opened with the store, like the readers, so that a later build removing this
         # generation cannot take it away before it is read.
         self._approximate_file = approximate_file
@@ -394,6 +406,22 @@ class Store:
         sql, params = self.scope_sql(scope)
         return np.fromiter((r for (r,) in self.db.execute(sql, params)), dtype=np.int64)
 
+    def leaders(self) -> Leaders:
+        """The leaders the build mined (leaders.py), read once; none in a build from before."""
+        if self._leaders is None:
+            try:
+                rows = self.db.execute(
+                    "SELECT key, name, country, first_year, last_year, mentions FROM leaders"
+                ).fetchall()
+            except sqlite3.OperationalError:
+                rows = []
+            self._leaders = Leaders({key: tuple(rest) for key, *rest in rows})
+        return self._leaders
+
+    def has_leaders(self) -> bool:
+        sql = "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'leaders')"
+        return bool(self.db.execute(sql).fetchone()[0])
+
     def year_span(self) -> tuple[int | None, int | None]:
         low, high = self.db.execute("SELECT min(year), max(year) FROM documents").fetchone()
         return low, high
@@ -473,6 +501,17 @@ class Store:
             self._approximate_file.close()
         for reader in {id(r): r for r in (self.db, *self._all_readers)}.values():
             reader.close()
+
+    def years_of(self, rows: Sequence[int]) -> dict[int, int]:
+        """The year of each row's document, for those that have one."""
+        if not rows:
+            return {}
+        marks = ",".join("?" * len(rows))
+        sql = (
+            "SELECT p.row, d.year FROM passages p JOIN documents d ON d.doc_id = p.doc_id "
+            f"WHERE p.row IN ({marks}) AND d.year IS NOT NULL"
+        )
+        return dict(self.db.execute(sql, list(rows)).fetchall())
 
     def passages_at(self, rows: Sequence[int]) -> list[StoredPassage]:
         if not rows:
@@ -931,6 +970,7 @@ class GenerationWriter:
                 [i for i, doc in enumerate(self.documents) for _ in doc.passages],
             )
             posting_files = write_postings(built, gen_dir, db)
+            _write_leaders(db, self.documents)
             db.commit()
         finally:
             db.close()
@@ -1015,6 +1055,21 @@ FAULT_POINTS = (
     "manifest-written",
     "committed",
 )
+
+
+def _write_leaders(db: sqlite3.Connection, documents: Sequence[NewDocument]) -> None:
+    found = mine(
+        ((p.text, doc.meta.get("country"), doc.meta.get("year")) for doc in documents for p in doc.passages),
+        (
+            (str(doc.meta["speaker"]), doc.meta.get("country"), doc.meta.get("year"))
+            for doc in documents
+            if doc.meta.get("speaker")
+        ),
+    )
+    db.executemany(
+        "INSERT INTO leaders VALUES (?, ?, ?, ?, ?, ?, ?)",
+        [(x.key, x.name, x.country, x.first_year, x.last_year, x.mentions, x.share) for x in found],
+    )
 
 
 def fault_point(name: str) -> None:

@@ -120,6 +120,12 @@ def test_mentions_prefer_the_longest_name_and_need_capitals_for_us() -> None:
         ("aid after the 2010 earthquake", (), (None, None), None),
         ("At the 2017 debate, how did Burma respond?", ("MMR",), (2017, 2017), "how did Burma respond?"),
         ("what did Chile say at the 2019 General Assembly", ("CHL",), (2019, 2019), "what did Chile say"),
+        ("What did Chile say in its 2012 statement about debt?", ("CHL",), (2012, 2012), None),
+        # A year that dates an event the speech recalls scopes nothing: it is evidence.
+        ("Kenya recalls that it warned of the locust swarms back in 2004", ("KEN",), (None, None), None),
+        ("how Colombia compares today's talks with its own 1998 peace accord", ("COL",), (None, None), None),
+        ("What did Brazil say about the elections of 2006 in Haiti?", ("BRA",), (None, None), None),
+        ("Which country had warned in 2004 of a famine?", (), (None, None), None),
         # A country first, with nothing saying it speaks, is what the question is about.
         ("Libya resolution 1973", (), (None, None), "Libya resolution 1973"),
         ("protect civilians", (), (None, None), "protect civilians"),
@@ -133,6 +139,28 @@ def test_questions_are_understood(
     assert (understood.scope.year_from, understood.scope.year_to) == years
     if rest is not None:
         assert understood.rest == rest
+    if understood.year_reading == "evidence":
+        assert years == (None, None) and understood.evidence and understood.rest == question
+    elif years != (None, None):
+        assert understood.year_reading == "scope" and not understood.evidence
+
+
+def test_a_year_read_as_evidence_favours_its_passages_and_excludes_none(index_dir: Path) -> None:
+    question = "who spoke of the responsibility to protect populations from genocide, as back in 2019"
+    with open_index(index_dir) as index:
+        plan = index.plan(question)
+        assert plan.scope.years_text() is None and dict(plan.era)[2019] == 1.0
+        assert "year 2019 as evidence, not a filter" in plan.describe()
+
+        def topical(hits: list) -> list[int]:
+            return [h.meta["year"] for h in hits if "responsibility to protect" in h.text]
+
+        # The same passage in three speeches (shown once): taken literally, the earliest row's
+        # (2011); with the evidence, 2019's.
+        assert topical(index.search(question, k=10, literal=True))[0] == 2011
+        assert topical(index.search(question, k=10))[0] == 2019
+        # No speech of 2012 speaks of it: a wall would leave nothing; evidence excludes nothing.
+        assert topical(index.search(question.replace("2019", "2012"), k=10)) == [2011]
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,262 @@
+"""Leaders: the heads of state and government the corpus names, mined at build time, so that a
+question may name a leader instead of the country ("What did Merkel say about refugees").
+
+No installable package lists leaders by country and year, but the speeches know them: they name
+other countries' leaders with their titles, beside the country ("President Lula of Brazil",
+"German Chancellor Angela Merkel"), and their own ("our President, Paul Kagame"), in the years
+they served. `mine` reads every passage once and keeps, for each name, the country most
+associated with it and the span of years it is mentioned in. A `speaker` given by a document's
+metadata counts above any mention. The table lives in the build's SQLite (store.py), and
+`Leaders` reads a question's names against it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from .countries import Mention, fold, mentions
+
+TITLES = (
+    r"President|Prime\s+Minister|Chancellor|King|Queen|Emir|Amir|Sultan|Sheikh|Shaikh|Crown\s+Prince|"
+    r"Premier|Ayatollah|Grand\s+Duke|Emperor|Taoiseach|Foreign\s+Minister|Secretary\s+of\s+State"
+)
+_PARTICLE = r"(?:da|de|dos|do|das|del|della|di|van|von|der|den|bin|ibn|al|el|le|la)"
+_NAME_WORD = r"[A-Z][^\W\d_]*(?:['’-][^\W\d_]+)*"
+# A title and the capitalised words after it: "President Luiz Inácio Lula da Silva".
+_MENTION = re.compile(
+    rf"\b(?P<title>{TITLES})\s+(?P<name>{_NAME_WORD}(?:\s+(?:{_PARTICLE}\s+)?{_NAME_WORD}){{0,3}})"
+)
+# Words that follow a title without being a name: "President Mr.", "King Hussein Bridge" is rare.
+_NOT_NAME = {
+    "of",
+    "the",
+    "and",
+    "mr",
+    "mrs",
+    "ms",
+    "general",
+    "assembly",
+    "council",
+    "republic",
+    "government",
+    "elect",
+    "emeritus",
+    "minister",
+    "president",
+    "his",
+    "her",
+    "excellency",
+    "majesty",
+    "highness",
+    "in",
+    "on",
+    "for",
+    "state",
+    "states",
+    "office",
+    "bureau",
+    "secretary",
+    "deputy",
+    "vice",
+}
+_OWN = re.compile(r"\b(?:our|my)\s+(?:\w+\s+){0,2}$", re.I)
+
+METADATA = 100.0  # a document's `speaker` field: the corpus's owner said so
+BESIDE = 3.0  # the country said beside the name: "President Lula of Brazil", "German Chancellor Merkel"
+OWN = 1.0  # the speech's own country, when no sentence around names one, once a speech: a country
+# names its own leader in speech after speech, a foreign one in a few, each many times
+MIN_MENTIONS = 2  # a name mentioned once may be a misreading
+ERA_MIN_MENTIONS = 10  # fewer mentions than this span too few years to date a question
+LEAD = 2.0  # the country chosen must have this many times the evidence of the next one
+
+
+@dataclass(frozen=True)
+class Leader:
+    key: str  # the folded word or words a question may use: "merkel", "lula da silva"
+    name: str  # as most often written, with its title: "Chancellor Angela Merkel"
+    country: str  # ISO code
+    first_year: int | None  # the span of years it is mentioned in, most of its mentions within
+    last_year: int | None
+    mentions: int
+    share: float  # of the name's evidence, its country's
+
+
+def _keys(name: str) -> list[str]:
+    """The forms a question may use for a name: the whole name and its last word ("Merkel" of
+    "Angela Merkel"). Not a first name alone: "Mahmoud" and "Mohammed" name many people."""
+    words = [w for w in fold(name).split() if not re.fullmatch(_PARTICLE, w)]
+    keys = [" ".join(fold(name).split())]
+    if len(words) > 1 and words[-1] not in keys:
+        keys.append(words[-1])
+    return [k for k in keys if len(k) >= 3 and k not in _NOT_NAME]
+
+
+def _country_beside(text: str, start: int, end: int) -> tuple[str, ...]:
+    """The country said right before the title ("Brazil's President", "German Chancellor", "the
+    United States President") or right after the name ("President Lula of Brazil")."""
+    window_start = max(0, start - 40)
+    # With the title: "German" names a country only before a word such as "Chancellor".
+    before = [
+        m
+        for m in mentions(text[window_start:end])
+        if start - window_start - 3 <= m.end <= start - window_start
+    ]
+    if before:
+        return before[-1].codes
+    after = re.match(r",?\s+of\s+(?:the\s+)?", text[end : end + 12])
+    if after:
+        found = mentions(text[end + after.end() : end + after.end() + 40])
+        if found and found[0].start == 0:
+            return found[0].codes
+    return ()
+
+
+def mine(
+    passages: Iterable[tuple[str, str | None, int | None]],
+    speakers: Iterable[tuple[str, str | None, int | None]] = (),
+) -> list[Leader]:
+    """Leaders from (text, country, year) of every passage, and (speaker, country, year) of every
+    document whose metadata names its speaker."""
+    evidence: dict[str, Counter[str]] = defaultdict(Counter)  # key -> country -> weight
+    said: dict[str, Counter[str]] = defaultdict(Counter)  # key -> country said beside it or in metadata
+    years: dict[str, list[int]] = defaultdict(list)  # key -> the years it is mentioned in
+    spelled: dict[str, Counter[str]] = defaultdict(Counter)  # key -> written forms
+    counted: Counter[str] = Counter()
+    own: set[tuple[str, str, int | None]] = set()  # (key, country, year) counted as its own
+
+    def add(key: str, country: str, weight: float, year: int | None, written: str) -> None:
+        evidence[key][country] += weight
+        if weight > OWN:
+            said[key][country] += 1
+        spelled[key][written] += 1
+        counted[key] += 1
+        if year is not None:
+            years[key].append(year)
+
+    for text, country, year in passages:
+        for match in _MENTION.finditer(text):
+            name = _trim(match.group("name"))
+            if not name:
+                continue
+            end = match.start("name") + len(name)
+            beside = _country_beside(text, match.start(), end)
+            written = f"{' '.join(match.group('title').split())} {name}"
+            for key in _keys(name):
+                if beside:
+                    for code in beside:
+                        add(key, code, BESIDE / len(beside), year, written)
+                elif country and not _names_a_country(text, match.start()):
+                    weight = OWN if (key, country, year) not in own else 0.0
+                    own.add((key, country, year))
+                    add(key, country, weight, year, written)
+    for speaker, country, year in speakers:
+        if country and speaker:
+            for key in _keys(speaker):
+                add(key, country, METADATA, year, speaker)
+    leaders = []
+    for key, by_country in evidence.items():
+        if counted[key] < MIN_MENTIONS:
+            continue
+        (country, weight), *others = by_country.most_common(2)
+        if others and weight < LEAD * others[0][1]:
+            continue  # "Abdullah": Jordan's king and Saudi Arabia's
+        if not said[key][country]:
+            continue  # a speech's own country alone: Israel's speeches name President Abbas most
+        share = round(weight / sum(by_country.values()), 3)
+        span = sorted(years[key])
+        first, last = (_quantile(span, 0.1), _quantile(span, 0.9)) if span else (None, None)
+        name = spelled[key].most_common(1)[0][0]
+        leaders.append(Leader(key, name, country, first, last, counted[key], share))
+    return sorted(leaders, key=lambda leader: leader.key)
+
+
+def _trim(name: str) -> str:
+    """The name without trailing words that are not part of it ("Obama Administration")."""
+    words = re.sub(r"['’]s$", "", name).split()
+    while words and fold(words[-1]) in _NOT_NAME | {"administration", "government", "cabinet"}:
+        words.pop()
+    if not words or fold(words[0]) in _NOT_NAME:
+        return ""
+    if mentions(" ".join(words)):
+        return ""  # "President Bush" is a name; "King Abdullah of Jordan" was cut at "of"; a
+        # "President Assad Syria" or a place ("Queen Elizabeth Islands") is not one to keep
+    return " ".join(words)
+
+
+def _names_a_country(text: str, start: int) -> bool:
+    """Whether the sentence around a mention names a country: then the speech's own country is
+    not the only candidate, and the mention is not counted for it."""
+    sentence_start = max(text.rfind(". ", 0, start), 0)
+    sentence_end = text.find(". ", start)
+    sentence = text[sentence_start : sentence_end if sentence_end >= 0 else len(text)]
+    return bool(mentions(sentence))
+
+
+def _quantile(values: Sequence[int], q: float) -> int:
+    return values[min(len(values) - 1, int(q * len(values)))]
+
+
+def _inside_a_longer_name(text: str, words: list[re.Match[str]], first: int, end: int) -> bool:
+    """Whether the words from `first` to `end` sit beside other capitalised words of one name:
+    "Mahmoud Darwish" is not the Mahmoud the table may know."""
+    titled = re.search(rf"\b(?:{TITLES})\s+$", text[: words[first].start()])
+    before = (
+        first > 0
+        and not titled
+        and words[first - 1].group(0)[0].isupper()
+        and text[words[first - 1].end() : words[first].start()] == " "
+    )
+    after = (
+        end < len(words)
+        and words[end].group(0)[0].isupper()
+        and text[words[end - 1].end() : words[end].start()] == " "
+    )
+    # A question's first word is capitalised whatever it is: "Modi on terrorism", "What did ...".
+    return bool(after or (before and first - 1 > 0))
+
+
+class Leaders:
+    """A build's leaders table, read for the names a question holds."""
+
+    def __init__(self, lookup: dict[str, tuple[str, str, int | None, int | None, int]]) -> None:
+        self._lookup = lookup  # key -> (name, country, first year, last year, mentions)
+
+    def in_question(self, text: str) -> list[tuple[Mention, tuple[int | None, int | None]]]:
+        """The leaders a question names, as country mentions at the name's place (with its title
+        before it, if any), each with the span of years of its mentions: (None, None) for a name
+        mentioned too seldom for its span to say when it led."""
+        found = []
+        folded = fold(text)
+        if len(folded) != len(text):
+            return []
+        words = list(re.finditer(r"[^\W\d_][\w'’-]*", text))
+        i = 0
+        while i < len(words):
+            word = words[i]
+            if not word.group(0)[0].isupper():
+                i += 1
+                continue
+            for size in (4, 3, 2, 1):  # the longest name first: "Lula da Silva" before "Lula"
+                last = words[min(i + size, len(words)) - 1]
+                end = last.end()
+                if re.search(r"['’]s$", text[:end]):  # "Merkel's government": the name is Merkel
+                    end -= 2
+                key = " ".join(folded[word.start() : end].split())
+                hit = self._lookup.get(key)
+                if hit is None or _inside_a_longer_name(text, words, i, i + size):
+                    continue
+                start = word.start()
+                title = re.search(rf"\b(?:{TITLES})\s+$", text[:start])
+                if title:
+                    start = title.start()
+                codes = (hit[1],)
+                years = (hit[2], hit[3]) if hit[4] >= ERA_MIN_MENTIONS else (None, None)
+                found.append((Mention(codes, start, end, text[start:end]), years))
+                i += size
+                break
+            else:
+                i += 1
+        return found
