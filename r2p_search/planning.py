@@ -51,7 +51,8 @@ class Plan:
         """What the search keeps to and favours, in words: "country: Chile; year: 2019"."""
         parts = [self.scope.describe()] if self.scope else []
         if self.understood.year_reading == "evidence" and self.era:
-            parts.append(f"year {self.understood.evidence[0]} as evidence, not a filter")
+            years = "-".join(str(y) for y in self.understood.evidence)
+            parts.append(f"year {years} as evidence, not a filter")
         if self.favour:
             parts.append(Scope(self.favour).describe() + " (favoured)")
         if self.understood.topics:

@@ -123,12 +123,14 @@ favours passages of those years and excludes none."""
 
 
 def recalled_era(years: tuple[int, ...]) -> Era:
-    """The era of a speech that recalls an event of `years[0]`: that year and those after it,
-    fading, and the year before (a speech may announce what is about to happen)."""
+    """The era of a speech that recalls an event of `years` (one year, or the first and last of
+    a span): those years and the ones after, fading, and the year before (a speech may announce
+    what is about to happen)."""
     if not years:
         return ()
-    year = years[0]
-    return ((year - 1, 0.5), (year, 1.0), *((year + i, 0.5 ** (i / RECALL_HALF_LIFE)) for i in range(1, 11)))
+    first, last = min(years), max(years)
+    fading = ((last + i, 0.5 ** (i / RECALL_HALF_LIFE)) for i in range(1, 11))
+    return ((first - 1, 0.5), *((year, 1.0) for year in range(first, last + 1)), *fading)
 
 
 def leader_era(years: tuple[int | None, int | None]) -> Era:
@@ -207,7 +209,7 @@ _SPANS: list[tuple[re.Pattern[str], str]] = [
         re.compile(rf"\b(?:in|during|over)\s+(?:the\s+years\s+)?{_YEAR}\s*(?:-|–|to)\s*{_YEAR}\b", re.I),
         "range",
     ),
-    (re.compile(rf"\b{_YEAR}\s*(?:-|–)\s*{_YEAR}\b"), "range"),
+    (re.compile(rf"\b{_YEAR}\s*(?:-|–)\s*{_YEAR}\b"), "bare range"),
     (re.compile(rf"\b(?:since|after)\s+{_YEAR}\b", re.I), "since"),
     (re.compile(rf"\b(?:before|until|till|prior\s+to)\s+{_YEAR}\b", re.I), "before"),
     (re.compile(r"\b(?:in\s+)?the\s+(19[4-9]0|20[0-4]0)s\b", re.I), "decade"),
@@ -253,7 +255,7 @@ def understand(query: str, max_year: int | None = None, leaders: Leaders | None 
             values = [session_number(match.group(1))]
         else:
             values = [int(g) for g in match.groups() if g]
-        if kind == "range":
+        if kind in ("range", "bare range"):
             low, high = sorted(values)
             scope_years = (low, high)
         elif kind == "since":
@@ -269,10 +271,10 @@ def understand(query: str, max_year: int | None = None, leaders: Leaders | None 
         if max_year is not None and scope_years[0] is not None and scope_years[0] > max_year:
             break  # "by 2030": a target, not a time to search in
         phrases.append(match.group(0).strip())
-        if kind in ("year", "bare") and _dates_an_event(rest, match, kind):
+        if kind in ("year", "bare", "bare range") and _dates_an_event(rest, match, kind):
             # Evidence, not a wall: the speech recalling "back in 2004" may be years later. The
             # year stays in the text, where a passage naming it matches it.
-            reading, evidence, scope_years = "evidence", (values[0],), (None, None)
+            reading, evidence, scope_years = "evidence", tuple(sorted(values)), (None, None)
         else:
             reading = "scope"
             rest = (rest[: match.start()] + " " + rest[match.end() :]).strip()
@@ -318,11 +320,12 @@ def understand(query: str, max_year: int | None = None, leaders: Leaders | None 
 
 
 # Before "in 2004", words that put the year in the speech's past: "back in 2004", "as early as
-# 2004", "had warned in 2004", "recalls that in 2004".
+# 2004", "had warned in 2004", "recalls that in 2004", "a programme it launched in 2004".
 _RECALLED = re.compile(
     r"\b(?:back|as\s+early\s+as|already|even|once|first|originally|earlier|previously)\s*$"
     r"|\b(?:had|recalls?|recalled|recalling|remembers?|remembered|reminds?|reminded|"
-    r"looks?\s+back|looked\s+back)\b",
+    r"looks?\s+back|looked\s+back)\b"
+    r"|\b(?:it|they|which|that)\s+(?:has\s+|had\s+|was\s+|were\s+)?\w+ed\s*$",
     re.I,
 )
 
@@ -338,7 +341,8 @@ def _dates_an_event(text: str, match: re.Match[str], kind: str) -> bool:
         return True
     if kind == "year":
         return match.group(0).split()[0].lower() in ("of", "for")
-    # A bare year: in a few keywords ("Syria 2011"), or first or last in a question, the speech's.
+    # A bare year or span of years ("the 1984-1985 famine"): in a few keywords ("Syria 2011"), or
+    # first or last in a question, the speech's.
     after = text[match.end() :]
     if len(text.split()) <= 4 or not before.strip(" ,;:") or not after.strip(" ,;:?.!"):
         return False

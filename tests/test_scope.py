@@ -126,6 +126,14 @@ def test_mentions_prefer_the_longest_name_and_need_capitals_for_us() -> None:
         ("how Colombia compares today's talks with its own 1998 peace accord", ("COL",), (None, None), None),
         ("What did Brazil say about the elections of 2006 in Haiti?", ("BRA",), (None, None), None),
         ("Which country had warned in 2004 of a famine?", (), (None, None), None),
+        ("who said the drought was no repeat of the 1984-1985 famine years", (), (None, None), None),
+        (
+            "Which government described a programme it launched in 2005 against the desert?",
+            (),
+            (None, None),
+            None,
+        ),
+        ("Syria 2011-2013", (), (2011, 2013), None),
         # A country first, with nothing saying it speaks, is what the question is about.
         ("Libya resolution 1973", (), (None, None), "Libya resolution 1973"),
         ("protect civilians", (), (None, None), "protect civilians"),
