@@ -34,7 +34,7 @@ COMMON_MIN = 5000
 
 Ranking = list[tuple[int, float]]  # (row, score), best first
 
-ERA_WEIGHT = 0.3
+ERA_WEIGHT = 0.15
 """A passage of a year the question's evidence points to gains this share of the best score,
 times its year's weight (query.Era): enough to lift it among near ties, not over clearly
 better passages of other years."""
