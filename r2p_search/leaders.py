@@ -71,6 +71,7 @@ OWN = 1.0  # the speech's own country, when no sentence around names one, once a
 MIN_MENTIONS = 2  # a name mentioned once may be a misreading
 ERA_MIN_MENTIONS = 10  # fewer mentions than this span too few years to date a question
 LEAD = 2.0  # the country chosen must have this many times the evidence of the next one
+OWN_MIN_SPEECHES = 3  # a country's own leader, named with no country beside, in this many of its speeches
 
 
 @dataclass(frozen=True)
@@ -98,14 +99,13 @@ def _country_beside(text: str, start: int, end: int) -> tuple[str, ...]:
     """The country said right before the title ("Brazil's President", "German Chancellor", "the
     United States President") or right after the name ("President Lula of Brazil")."""
     window_start = max(0, start - 40)
-    # With the title: "German" names a country only before a word such as "Chancellor".
-    before = [
-        m
-        for m in mentions(text[window_start:end])
-        if start - window_start - 3 <= m.end <= start - window_start
-    ]
-    if before:
-        return before[-1].codes
+    # With the title: "German" names a country only before a word such as "Chancellor". Only a
+    # space or "'s" between: "Ecuador, President Fujimori" lists two countries' leaders.
+    for m in reversed(mentions(text[window_start:end])):
+        if m.end <= start - window_start and re.fullmatch(
+            r"(?:['’]s)?\s+", text[window_start + m.end : start]
+        ):
+            return m.codes
     after = re.match(r",?\s+of\s+(?:the\s+)?", text[end : end + 12])
     if after:
         found = mentions(text[end + after.end() : end + after.end() + 40])
@@ -148,7 +148,7 @@ def mine(
                 if beside:
                     for code in beside:
                         add(key, code, BESIDE / len(beside), year, written)
-                elif country and not _names_a_country(text, match.start()):
+                elif country and not _names_another_country(text, match.start(), country):
                     weight = OWN if (key, country, year) not in own else 0.0
                     own.add((key, country, year))
                     add(key, country, weight, year, written)
@@ -163,14 +163,21 @@ def mine(
         (country, weight), *others = by_country.most_common(2)
         if others and weight < LEAD * others[0][1]:
             continue  # "Abdullah": Jordan's king and Saudi Arabia's
-        if not said[key][country]:
-            continue  # a speech's own country alone: Israel's speeches name President Abbas most
+        if not said[key][country] and not _own_leader(key, country, own):
+            continue  # Israel's speeches name President Abbas more than any other one country's
         share = round(weight / sum(by_country.values()), 3)
         span = sorted(years[key])
         first, last = (_quantile(span, 0.1), _quantile(span, 0.9)) if span else (None, None)
         name = spelled[key].most_common(1)[0][0]
         leaders.append(Leader(key, name, country, first, last, counted[key], share))
     return sorted(leaders, key=lambda leader: leader.key)
+
+
+def _own_leader(key: str, country: str, own: set[tuple[str, str, int | None]]) -> bool:
+    """Whether a name no country was said beside is a country's own leader: named in at least
+    OWN_MIN_SPEECHES of its speeches, and in at least half of the speeches naming it that way."""
+    speeches = Counter(c for k, c, _ in own if k == key)
+    return speeches[country] >= OWN_MIN_SPEECHES and 2 * speeches[country] >= sum(speeches.values())
 
 
 def _trim(name: str) -> str:
@@ -186,13 +193,13 @@ def _trim(name: str) -> str:
     return " ".join(words)
 
 
-def _names_a_country(text: str, start: int) -> bool:
-    """Whether the sentence around a mention names a country: then the speech's own country is
-    not the only candidate, and the mention is not counted for it."""
+def _names_another_country(text: str, start: int, own: str) -> bool:
+    """Whether the sentence around a mention names a country other than the speech's `own`: then
+    that country may be the leader's, and the mention is not counted for the speech's."""
     sentence_start = max(text.rfind(". ", 0, start), 0)
     sentence_end = text.find(". ", start)
     sentence = text[sentence_start : sentence_end if sentence_end >= 0 else len(text)]
-    return bool(mentions(sentence))
+    return any(own not in m.codes for m in mentions(sentence))
 
 
 def _quantile(values: Sequence[int], q: float) -> int:

@@ -155,3 +155,13 @@ def test_a_leader_mentioned_often_dates_the_question_and_one_mentioned_seldom_do
     assert seldom == (None, None) and leader_era(seldom) == ()
     # A first name the table knows, inside a longer name, is someone else.
     assert leaders.in_question("What did Mandela Barnes say?") == []
+
+
+def test_a_leader_only_its_own_country_names_is_kept_when_it_names_them_speech_after_speech() -> None:
+    own = [
+        (f"President Fujimori has led Peru through reform, year {y}.", "PER", y) for y in (1991, 1992, 1993)
+    ]
+    foreign = [("We met President Toledo last week.", "CHL", 2002), ("President Toledo spoke.", "ARG", 2003)]
+    found = {x.key: x for x in mine(own + foreign)}
+    assert found["fujimori"].country == "PER"  # "Peru" in the sentence is its own name
+    assert "toledo" not in found  # two speeches of two countries: neither its own
