@@ -372,6 +372,15 @@ _SPEAKER_AFTER = re.compile(
     re.I,
 )
 _START = re.compile(r"^[\s,;:]*(?:the\s+)?$", re.I)
+_POSSESSIVE = re.compile(r"['’]s?\s")
+# What a country owns that speaks for it: "Ivory Coast's new president", "Iran's delegation".
+_VOICE_OWNED = re.compile(
+    r"['’]s?\s+(?:[\w-]+\s+){0,2}?(?:president|prime\s+minister|foreign\s+minister|minister|government|"
+    r"delegation|delegate|representative|ambassador|leaders?|leadership|king|queen|emir|sultan|"
+    r"chancellor|premier|authorities|statements?|speech|address|remarks|views?|positions?|stance|words|"
+    r"reply|response|proposals?)\b",
+    re.I,
+)
 _LIST_BEFORE = re.compile(r"^\s*(?:,|and|or|,\s*and|,\s*or)\s+(?:the\s+)?$", re.I)
 # A country's name inside a longer one: "the South China Sea", "the Sudan People's Liberation Army".
 _LONGER_NAME = re.compile(r"\s+(?:Sea|Ocean|Gulf|Peninsula|Basin|River|Lake|Strait|Straits|People's)\b")
@@ -392,6 +401,8 @@ def _spoken_of(
         return previous[1]
     if _START.match(text[:start]):
         return _SPEAKER_AFTER.match(text, list_end or end) is None
+    if _POSSESSIVE.match(text, list_end or end) and not _VOICE_OWNED.match(text, list_end or end):
+        return True  # "when Venezuela's rival camps agreed": its camps, not its voice
     return _SPEAKER_BEFORE.search(text[:start]) is None
 
 

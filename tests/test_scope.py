@@ -192,6 +192,10 @@ def test_a_year_read_as_evidence_favours_its_passages_and_excludes_none(index_di
         ("which countries criticised Russia over Ukraine", (), ("RUS", "UKR")),
         ("statements by the UK on Syria", ("GBR",), ("SYR",)),
         ("what Russia said about Ukraine", ("RUS",), ("UKR",)),
+        # A possessive is what it owns, unless what it owns speaks for it.
+        ("What did Guyana object to when Venezuela's rival camps agreed?", ("GUY",), ("VEN",)),
+        ("What did Iran's president say about sanctions?", ("IRN",), ()),
+        ("What did Ivory Coast's new president say about reconciliation?", ("CIV",), ()),
         # A people's adjective names its country before a word for those who speak for it.
         ("What did the Brazilian president say about Libya?", ("BRA",), ("LBY",)),
         ("how did the Ivorian government describe reconciliation", ("CIV",), ()),
