@@ -3,7 +3,7 @@ question may name a leader instead of the country ("What did Merkel say about re
 
 No installable package lists leaders by country and year, but the speeches know them: they name
 other countries' leaders with their titles, beside the country ("President Lula of Brazil",
-"German Chancellor Angela Merkel"), and their own ("our President, Paul Kagame"), in the years
+"German Chancellor Angela Merkel"), and their own ("as President Kagame said"), in the years
 they served. `mine` reads every passage once and keeps, for each name, the country most
 associated with it and the span of years it is mentioned in. A `speaker` given by a document's
 metadata counts above any mention. The table lives in the build's SQLite (store.py), and
@@ -29,40 +29,12 @@ _NAME_WORD = r"[A-Z][^\W\d_]*(?:['’-][^\W\d_]+)*"
 _MENTION = re.compile(
     rf"\b(?P<title>{TITLES})\s+(?P<name>{_NAME_WORD}(?:\s+(?:{_PARTICLE}\s+)?{_NAME_WORD}){{0,3}})"
 )
-# Words that follow a title without being a name: "President Mr.", "King Hussein Bridge" is rare.
-_NOT_NAME = {
-    "of",
-    "the",
-    "and",
-    "mr",
-    "mrs",
-    "ms",
-    "general",
-    "assembly",
-    "council",
-    "republic",
-    "government",
-    "elect",
-    "emeritus",
-    "minister",
-    "president",
-    "his",
-    "her",
-    "excellency",
-    "majesty",
-    "highness",
-    "in",
-    "on",
-    "for",
-    "state",
-    "states",
-    "office",
-    "bureau",
-    "secretary",
-    "deputy",
-    "vice",
-}
-_OWN = re.compile(r"\b(?:our|my)\s+(?:\w+\s+){0,2}$", re.I)
+# Words that follow a title without being a name: "President of the General Assembly", "Mr.".
+_NOT_NAME = set(
+    "of the and mr mrs ms general assembly council republic government elect emeritus minister "
+    "president his her excellency majesty highness in on for state states office bureau secretary "
+    "deputy vice".split()
+)
 
 METADATA = 100.0  # a document's `speaker` field: the corpus's owner said so
 BESIDE = 3.0  # the country said beside the name: "President Lula of Brazil", "German Chancellor Merkel"
