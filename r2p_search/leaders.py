@@ -60,8 +60,10 @@ class Leader:
 def _keys(name: str) -> list[str]:
     """The forms a question may use for a name: the whole name and its last word ("Merkel" of
     "Angela Merkel"). Not a first name alone: "Mahmoud" and "Mohammed" name many people."""
-    words = [w for w in fold(name).split() if not re.fullmatch(_PARTICLE, w)]
-    keys = [" ".join(fold(name).split())]
+    # A hyphen joins or parts a name as the writer pleases: "Johnson-Sirleaf", "Kim Dae-jung".
+    folded = fold(name).replace("-", " ").split()
+    words = [w for w in folded if not re.fullmatch(_PARTICLE, w)]
+    keys = [" ".join(folded)]
     if len(words) > 1 and words[-1] not in keys:
         keys.append(words[-1])
     return [k for k in keys if len(k) >= 3 and k not in _NOT_NAME]
@@ -223,7 +225,7 @@ class Leaders:
                 end = last.end()
                 if re.search(r"['’]s$", text[:end]):  # "Merkel's government": the name is Merkel
                     end -= 2
-                key = " ".join(folded[word.start() : end].split())
+                key = " ".join(folded[word.start() : end].replace("-", " ").split())
                 hit = self._lookup.get(key)
                 if hit is None or _inside_a_longer_name(text, words, i, i + size):
                     continue

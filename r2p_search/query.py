@@ -298,6 +298,8 @@ def understand(query: str, max_year: int | None = None, leaders: Leaders | None 
     for i, mention in enumerate(found):
         phrases.append(mention.text)
         topic = _spoken_of(rest, mention.start, mention.end, previous, _list_end(rest, found, i))
+        if mention.start in spans and re.search(r"\bthe\s+$", rest[: mention.start], re.I):
+            topic = True  # "the killing by the Assad government": a leader's name as a label
         role = topics if topic else codes
         role.extend(c for c in mention.codes if c not in role)
         previous = (mention.end, topic)

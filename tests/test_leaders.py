@@ -23,6 +23,8 @@ PASSAGES = [
     ("As President Lula has said, hunger is the worst weapon of mass destruction.", "BRA", 2005),
     ("President Lula da Silva of Brazil launched the action against hunger.", "FRA", 2006),
     ("German Chancellor Angela Merkel opened the borders to refugees.", "NGA", 2015),
+    ("President Ellen Johnson-Sirleaf of Liberia rebuilt the country.", "GHA", 2008),
+    ("We salute President Ellen Johnson-Sirleaf of Liberia.", "SLE", 2009),
     ("We welcome the words of Chancellor Merkel on refugees in Europe.", "AUT", 2016),
     # Two kings Abdullah: the name alone says neither country.
     ("King Abdullah of Jordan spoke of the Holy Sites.", "EGY", 2010),
@@ -60,8 +62,12 @@ def test_a_speaker_in_the_metadata_decides_over_mentions() -> None:
         ("Lula on hunger", ("BRA",), ()),
         ("How did Chancellor Merkel's government describe the refugee crisis?", ("DEU",), ()),
         ("What did President Lula da Silva say about trade?", ("BRA",), ()),
+        # Written with a hyphen in the speeches, without one in the question.
+        ("How did Ellen Johnson Sirleaf's government answer the commission?", ("LBR",), ()),
         # A leader spoken of is a topic, as a country would be: the speaker is France.
         ("What did France say about Merkel's refugee policy?", ("FRA",), ("DEU",)),
+        # A leader's name as a label is what is spoken of: the government of Brazil acts here.
+        ("Which country condemned the killing of protesters by the Lula government?", (), ("BRA",)),
         # Not a name the table holds, or a word that only looks like one.
         ("What did Abdullah say about the Holy Sites?", (), ()),
         ("How did Norway speak of hunger?", ("NOR",), ()),
