@@ -29,6 +29,13 @@ _NAME_WORD = r"[A-Z][^\W\d_]*(?:['’-][^\W\d_]+)*"
 _MENTION = re.compile(
     rf"\b(?P<title>{TITLES})\s+(?P<name>{_NAME_WORD}(?:\s+(?:{_PARTICLE}\s+)?{_NAME_WORD}){{0,3}})"
 )
+_HONORIFIC = r"(?:(?:Mr|Mrs|Ms|Dr|Sir|Tun|His\s+Excellency|Her\s+Excellency|H\.\s?E)\.?\s+)*"
+# A title of a country, or "our"/"my" title, then a comma and the name: the country said before it.
+_TITLE_THEN_NAME = re.compile(
+    rf"(?:\b(?P<title>{TITLES})\s+of\s+(?:the\s+)?(?P<place>[A-Z][^,.;]{{1,50}}?)"
+    rf"|\b(?:[Oo]ur|[Mm]y)\s+(?P<own>{TITLES})),\s+{_HONORIFIC}"
+    rf"(?P<name>{_NAME_WORD}(?:\s+(?:{_PARTICLE}\s+)?{_NAME_WORD}){{0,3}})"
+)
 # Words that follow a title without being a name: "President of the General Assembly", "Mr.".
 _NOT_NAME = set(
     "of the and mr mrs ms general assembly council republic government elect emeritus minister "
@@ -126,6 +133,21 @@ def mine(
                     weight = OWN if (key, country, year) not in own else 0.0
                     own.add((key, country, year))
                     add(key, country, weight, year, written)
+        # The UN's own form: "the Prime Minister of Malaysia, Mr. Mahathir", "our President, Mr. X".
+        for match in _TITLE_THEN_NAME.finditer(text):
+            name = _trim(match.group("name"))
+            place = match.group("place")
+            codes = (country,) if place is None and country else ()
+            if place is not None:
+                found = mentions(place)
+                codes = found[0].codes if found and found[0].start == 0 and found[0].end == len(place) else ()
+            if not name or not codes:
+                continue
+            title = match.group("title") or match.group("own")
+            written = f"{' '.join(title.split())} {name}"
+            for key in _keys(name):
+                for code in codes:
+                    add(key, code, BESIDE / len(codes), year, written)
     for speaker, country, year in speakers:
         if country and speaker:
             for key in _keys(speaker):

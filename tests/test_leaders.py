@@ -171,3 +171,15 @@ def test_a_leader_only_its_own_country_names_is_kept_when_it_names_them_speech_a
     found = {x.key: x for x in mine(own + foreign)}
     assert found["fujimori"].country == "PER"  # "Peru" in the sentence is its own name
     assert "toledo" not in found  # two speeches of two countries: neither its own
+
+
+def test_the_un_form_title_of_country_comma_name_says_the_country() -> None:
+    passages = [
+        ("We welcome the Prime Minister of Malaysia, Mr. Mahathir Mohamad, to the summit.", "SGP", 2019),
+        ("As stated by my Prime Minister, Mr. Mahathir Mohamad, at the Assembly.", "MYS", 2018),
+        ("We thank the President of the General Assembly, Mr. Jean Ping, for his work.", "GAB", 2004),
+        ("The President of the General Assembly, Mr. Jean Ping, opened the debate.", "TGO", 2005),
+    ]
+    found = {x.key: x for x in mine(passages)}
+    assert found["mahathir mohamad"].country == "MYS"
+    assert "jean ping" not in found  # the Assembly is no country
