@@ -107,6 +107,7 @@ def mine(
     spelled: dict[str, Counter[str]] = defaultdict(Counter)  # key -> written forms
     counted: Counter[str] = Counter()
     own: set[tuple[str, str, int | None]] = set()  # (key, country, year) counted as its own
+    own_speeches: dict[str, Counter[str]] = defaultdict(Counter)  # key -> country -> such speeches
 
     def add(key: str, country: str, weight: float, year: int | None, written: str) -> None:
         evidence[key][country] += weight
@@ -131,7 +132,9 @@ def mine(
                         add(key, code, BESIDE / len(beside), year, written)
                 elif country and not _names_another_country(text, match.start(), country):
                     weight = OWN if (key, country, year) not in own else 0.0
-                    own.add((key, country, year))
+                    if weight:
+                        own.add((key, country, year))
+                        own_speeches[key][country] += 1
                     add(key, country, weight, year, written)
         # The UN's own form: "the Prime Minister of Malaysia, Mr. Mahathir", "our President, Mr. X".
         for match in _TITLE_THEN_NAME.finditer(text):
@@ -159,7 +162,7 @@ def mine(
         (country, weight), *others = by_country.most_common(2)
         if others and weight < LEAD * others[0][1]:
             continue  # "Abdullah": Jordan's king and Saudi Arabia's
-        if not said[key][country] and not _own_leader(key, country, own):
+        if not said[key][country] and not _own_leader(own_speeches[key], country):
             continue  # Israel's speeches name President Abbas more than any other one country's
         share = round(weight / sum(by_country.values()), 3)
         span = sorted(years[key])
@@ -169,10 +172,9 @@ def mine(
     return sorted(leaders, key=lambda leader: leader.key)
 
 
-def _own_leader(key: str, country: str, own: set[tuple[str, str, int | None]]) -> bool:
+def _own_leader(speeches: Counter[str], country: str) -> bool:
     """Whether a name no country was said beside is a country's own leader: named in at least
     OWN_MIN_SPEECHES of its speeches, and in at least half of the speeches naming it that way."""
-    speeches = Counter(c for k, c, _ in own if k == key)
     return speeches[country] >= OWN_MIN_SPEECHES and 2 * speeches[country] >= sum(speeches.values())
 
 

@@ -213,7 +213,7 @@ class Retriever:
                 dense_of = {r: float(c) for r, c in zip(missing, cosines, strict=True)}
             ranked = self.fusion.rank(query, dense, lexical, dense_of)
         if era and ranked:
-            ranked = self._with_era(ranked, era, lifted)
+            ranked = self._with_era(ranked, era)
         if lifted:
             # "Russia on Ukraine", "What did Canada say": the speaker's passages come first, their
             # scores left as they are (a lift on the cosine scale would mean nothing to
@@ -221,7 +221,7 @@ class Retriever:
             ranked.sort(key=lambda c: (c.row not in lifted, -c.score, c.row))
         return ranked
 
-    def _with_era(self, ranked: list[Candidate], era: Era, lifted: set[int]) -> list[Candidate]:
+    def _with_era(self, ranked: list[Candidate], era: Era) -> list[Candidate]:
         """`ranked` with each candidate's score raised by its year's weight in `era`, as a share
         of the best score (so on the scale of whichever fusion ranked them)."""
         weights = dict(era)
@@ -229,7 +229,7 @@ class Retriever:
         lift = ERA_WEIGHT * ranked[0].score
         for c in ranked:
             c.score += lift * weights.get(years.get(c.row, 0), 0.0)
-        return sorted(ranked, key=lambda c: (c.row not in lifted, -c.score, c.row))
+        return sorted(ranked, key=lambda c: (-c.score, c.row))
 
 
 def _union(first: Ranking, second: Ranking) -> Ranking:
