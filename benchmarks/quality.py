@@ -69,8 +69,8 @@ def naive_searcher(corpus: Path, embedder, cache: Path | None = None) -> Searche
     """The naive recipe over a corpus: blank/indented-line paragraphs, embedded, IndexFlatIP.
 
     With `cache`, its paragraphs' vectors are kept there (NumPy and JSON files named for the
-    corpus's files and the model's weights) and read back by a later run: they do not depend on
-    r2p-search's code, and over 35 years they take about 25 minutes to embed.
+    contents of the corpus's files and the model's weights) and read back by a later run: they
+    do not depend on r2p-search's code, and over 35 years they take about 25 minutes to embed.
     """
     import hashlib
 
@@ -78,8 +78,9 @@ def naive_searcher(corpus: Path, embedder, cache: Path | None = None) -> Searche
     import numpy as np
 
     files = sorted(corpus.rglob("*.txt"))
-    stats = [(str(f.relative_to(corpus)), f.stat().st_size, f.stat().st_mtime_ns) for f in files]
-    key = hashlib.sha256(json.dumps([embedder.fingerprint, stats]).encode()).hexdigest()[:16]
+    # By content, not modification time: a corpus copied afresh keeps its cached vectors.
+    contents = [(str(f.relative_to(corpus)), hashlib.sha256(f.read_bytes()).hexdigest()) for f in files]
+    key = hashlib.sha256(json.dumps([embedder.fingerprint, contents]).encode()).hexdigest()[:16]
     cached = (cache / f"naive-{key}.npy", cache / f"naive-{key}.json") if cache else None
     if cached and cached[0].exists() and cached[1].exists():
         texts = [tuple(t) for t in json.loads(cached[1].read_text(encoding="utf-8"))]
