@@ -352,8 +352,8 @@ def _build(
 
     unchanged = not pending and not report.removed and not reading.changed
     # A build from before BM25 postings or the leaders table existed is written again, from its
-    # own passages and vectors, to gain them; so is one whose vector index is not the one asked
-    # for now.
+    # own passages and vectors, to gain them; so is one whose leaders were mined by other rules,
+    # and one whose vector index is not the one asked for now.
     current = (
         old_store is not None
         and old_store.postings is not None
@@ -381,7 +381,7 @@ def _build(
     if old_store is not None and not current and unchanged:
         why = "to add BM25 postings (an earlier version built it)"
         if old_store.postings is not None and not old_store.has_leaders():
-            why = "to add the leaders it names (an earlier version built it)"
+            why = "to read the leaders it names by this version's rules"
         elif old_store.postings is not None:
             why = f"with the vector index asked for ({reading.vectors})"
         notify(f"Writing the index again {why}; nothing re-embedded")

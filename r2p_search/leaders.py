@@ -25,16 +25,30 @@ TITLES = (
 )
 _PARTICLE = r"(?:da|de|dos|do|das|del|della|di|van|von|der|den|bin|ibn|al|el|le|la)"
 _NAME_WORD = r"[A-Z][^\W\d_]*(?:['’-][^\W\d_]+)*"
-# A title and the capitalised words after it: "President Luiz Inácio Lula da Silva".
-_MENTION = re.compile(
-    rf"\b(?P<title>{TITLES})\s+(?P<name>{_NAME_WORD}(?:\s+(?:{_PARTICLE}\s+)?{_NAME_WORD}){{0,3}})"
-)
-_HONORIFIC = r"(?:(?:Mr|Mrs|Ms|Dr|Sir|Tun|His\s+Excellency|Her\s+Excellency|H\.\s?E)\.?\s+)*"
+_NAME = rf"{_NAME_WORD}(?:\s+(?:{_PARTICLE}\s+)?{_NAME_WORD}){{0,3}}"
+_ONE_HONORIFIC = r"(?:Mr|Mrs|Ms|Dr|Sir|Tun|His\s+Excellency|Her\s+Excellency|H\.\s?E)\.?\s+"
+_HONORIFIC = rf"(?:{_ONE_HONORIFIC})*"
+# A title and the capitalised words after it: "President Luiz Inácio Lula da Silva", or after a
+# comma and an honorific, as the UN writes it: "Israel's Prime Minister, Mr. Netanyahu".
+_MENTION = re.compile(rf"\b(?P<title>{TITLES})(?:,\s+(?:{_ONE_HONORIFIC})+|\s+)(?P<name>{_NAME})")
 # A title of a country, or "our"/"my" title, then a comma and the name: the country said before it.
 _TITLE_THEN_NAME = re.compile(
     rf"(?:\b(?P<title>{TITLES})\s+of\s+(?:the\s+)?(?P<place>[A-Z][^,.;]{{1,50}}?)"
     rf"|\b(?:[Oo]ur|[Mm]y)\s+(?P<own>{TITLES})),\s+{_HONORIFIC}"
-    rf"(?P<name>{_NAME_WORD}(?:\s+(?:{_PARTICLE}\s+)?{_NAME_WORD}){{0,3}})"
+    rf"(?P<name>{_NAME})"
+)
+# "Mr. President, Mr. X": the speaker addresses the President of the Assembly, of any country.
+_VOCATIVE = re.compile(r"\b(?:Mr|Madam|Madame|Mister)\.?\s+$")
+# What speeches say around the President of the Assembly (`_of_the_assembly`).
+_ASSEMBLY = re.compile(
+    r"\b(?:presidency|predecessor|outgoing|(?:his|her|your) (?:election|able|skilful|wise)|(?:the|this|its|"
+    r"[a-z]+-[a-z]+) session)\b"
+)
+# The name first, then the title of a country: "Dr. Mohamad Mahathir, Prime Minister of Malaysia".
+# An honorific must open it, or any capitalised words before a comma would pass for a name.
+_NAME_THEN_TITLE = re.compile(
+    rf"(?<![\w.])(?:{_ONE_HONORIFIC})+(?P<name>{_NAME}),\s+(?:the\s+)?(?P<title>{TITLES})\s+of\s+"
+    r"(?:the\s+)?(?P<place>[A-Z][^,.;:()]{1,50})"
 )
 # Words that follow a title without being a name: "President of the General Assembly", "Mr.".
 _NOT_NAME = set(
@@ -42,6 +56,10 @@ _NOT_NAME = set(
     "president his her excellency majesty highness in on for state states office bureau secretary "
     "deputy vice".split()
 )
+
+RULES = 2
+"""The version of the rules `mine` reads by: a build mined by other rules is mined again by the
+next `index` run (store.py keeps it as the database's user_version)."""
 
 METADATA = 100.0  # a document's `speaker` field: the corpus's owner said so
 BESIDE = 3.0  # the country said beside the name: "President Lula of Brazil", "German Chancellor Merkel"
@@ -66,7 +84,9 @@ class Leader:
 
 def _keys(name: str) -> list[str]:
     """The forms a question may use for a name: the whole name and its last word ("Merkel" of
-    "Angela Merkel"). Not a first name alone: "Mahmoud" and "Mohammed" name many people."""
+    "Angela Merkel"). Not a first name alone: "Mahmoud" and "Mohammed" name many people; nor
+    its first two words, which are often two first names ("Juan Carlos", "José Manuel"): a
+    question's part of a longer name is read by `Leaders`."""
     # A hyphen joins or parts a name as the writer pleases: "Johnson-Sirleaf", "Kim Dae-jung".
     folded = fold(name).replace("-", " ").split()
     words = [w for w in folded if not re.fullmatch(_PARTICLE, w)]
@@ -121,7 +141,7 @@ def mine(
     for text, country, year in passages:
         for match in _MENTION.finditer(text):
             name = _trim(match.group("name"))
-            if not name:
+            if not name or _VOCATIVE.search(text, 0, match.start()) or _of_the_assembly(text, match):
                 continue
             end = match.start("name") + len(name)
             beside = _country_beside(text, match.start(), end)
@@ -147,10 +167,21 @@ def mine(
             if not name or not codes:
                 continue
             title = match.group("title") or match.group("own")
+            if _of_the_assembly(text, match):
+                continue
             written = f"{' '.join(title.split())} {name}"
             for key in _keys(name):
                 for code in codes:
                     add(key, code, BESIDE / len(codes), year, written)
+        for match in _NAME_THEN_TITLE.finditer(text):
+            name = _trim(match.group("name"))
+            found = mentions(match.group("place"))
+            if not name or not found or found[0].start != 0 or _of_the_assembly(text, match):
+                continue  # "Mr. X, President of the General Assembly"
+            written = f"{' '.join(match.group('title').split())} {name}"
+            for key in _keys(name):
+                for code in found[0].codes:
+                    add(key, code, BESIDE / len(found[0].codes), year, written)
     for speaker, country, year in speakers:
         if country and speaker:
             for key in _keys(speaker):
@@ -191,13 +222,26 @@ def _trim(name: str) -> str:
     return " ".join(words)
 
 
+def _sentence(text: str, start: int) -> str:
+    sentence_start = max(text.rfind(". ", 0, start), 0)
+    sentence_end = text.find(". ", start)
+    return text[sentence_start : sentence_end if sentence_end >= 0 else len(text)]
+
+
+def _of_the_assembly(text: str, match: re.Match[str]) -> bool:
+    """Whether a "President" is the President of the General Assembly, elected from a country
+    for a year and thanked in every speech ("President Insanally of Guyana on his election to
+    the presidency"): the words around speak of a session, a presidency, an election or an
+    outgoing predecessor, as speeches thank that President and seldom a head of state."""
+    title = match.group("title") or match.groupdict().get("own") or ""
+    around = text[max(0, match.start() - 60) : match.end() + 120]
+    return title == "President" and bool(_ASSEMBLY.search(around))
+
+
 def _names_another_country(text: str, start: int, own: str) -> bool:
     """Whether the sentence around a mention names a country other than the speech's `own`: then
     that country may be the leader's, and the mention is not counted for the speech's."""
-    sentence_start = max(text.rfind(". ", 0, start), 0)
-    sentence_end = text.find(". ", start)
-    sentence = text[sentence_start : sentence_end if sentence_end >= 0 else len(text)]
-    return any(own not in m.codes for m in mentions(sentence))
+    return any(own not in m.codes for m in mentions(_sentence(text, start)))
 
 
 def _quantile(values: Sequence[int], q: float) -> int:
@@ -228,6 +272,16 @@ class Leaders:
 
     def __init__(self, lookup: dict[str, tuple[str, str, int | None, int | None, int]]) -> None:
         self._lookup = lookup  # key -> (name, country, first year, last year, mentions)
+        # The first or last words of a longer name, as a question may shorten it: "Evo Morales"
+        # of "Evo Morales Ayma", "Lula da Silva" of "Luiz Inácio Lula da Silva". Only a part
+        # that leads to one country; a whole name or a last word the table holds comes first.
+        parts: dict[str, set[str]] = defaultdict(set)
+        for key, (_, country, *_rest) in lookup.items():
+            words = key.split()
+            for n in range(2, len(words)):
+                parts[" ".join(words[:n])].add(country)
+                parts[" ".join(words[-n:])].add(country)
+        self._parts = {part: min(countries) for part, countries in parts.items() if len(countries) == 1}
 
     def in_question(self, text: str) -> list[tuple[Mention, tuple[int | None, int | None]]]:
         """The leaders a question names, as country mentions at the name's place (with its title
@@ -250,7 +304,7 @@ class Leaders:
                 if re.search(r"['’]s$", text[:end]):  # "Merkel's government": the name is Merkel
                     end -= 2
                 key = " ".join(folded[word.start() : end].replace("-", " ").split())
-                hit = self._lookup.get(key)
+                hit = self._lookup.get(key) or self._part(key)
                 if hit is None or _inside_a_longer_name(text, words, i, i + size):
                     continue
                 start = word.start()
@@ -265,3 +319,17 @@ class Leaders:
             else:
                 i += 1
         return found
+
+    def _part(self, key: str) -> tuple[str, str, int | None, int | None, int] | None:
+        """The leader a part of a longer name stands for: the table's most mentioned entry that
+        begins or ends with it (its name, years and mentions); None if none does, or entries of
+        more than one country do."""
+        country = self._parts.get(key)
+        if country is None:
+            return None
+        names = [
+            k
+            for k in self._lookup
+            if self._lookup[k][1] == country and (k.startswith(key + " ") or k.endswith(" " + key))
+        ]
+        return self._lookup[max(names, key=lambda k: self._lookup[k][4])]

@@ -38,7 +38,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 
 from .errors import REBUILD_HINT, IndexCorruptError, IndexLockedError, IndexMissingError, IndexPathError
-from .leaders import Leaders, mine
+from .leaders import RULES, Leaders, mine
 from .postings import LEXICAL_WEIGHTS, ROWS, TOKENIZE, Postings, Tokenizer, build_postings, write_postings
 from .vectors import AUTO_MIN_PASSAGES, VectorIndex, search
 
@@ -419,8 +419,11 @@ class Store:
         return self._leaders
 
     def has_leaders(self) -> bool:
+        """Whether the build holds a leaders table mined by the current rules (leaders.RULES)."""
         sql = "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'leaders')"
-        return bool(self.db.execute(sql).fetchone()[0])
+        if not self.db.execute(sql).fetchone()[0]:
+            return False
+        return self.db.execute("PRAGMA user_version").fetchone()[0] == RULES
 
     def year_span(self) -> tuple[int | None, int | None]:
         low, high = self.db.execute("SELECT min(year), max(year) FROM documents").fetchone()
@@ -1070,6 +1073,7 @@ def _write_leaders(db: sqlite3.Connection, documents: Sequence[NewDocument]) -> 
         "INSERT INTO leaders VALUES (?, ?, ?, ?, ?, ?, ?)",
         [(x.key, x.name, x.country, x.first_year, x.last_year, x.mentions, x.share) for x in found],
     )
+    db.execute(f"PRAGMA user_version = {int(RULES)}")
 
 
 def fault_point(name: str) -> None:

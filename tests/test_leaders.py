@@ -10,7 +10,7 @@ import pytest
 
 from r2p_search.embedding import HashingEmbedder
 from r2p_search.indexer import build_index
-from r2p_search.leaders import Leaders, mine
+from r2p_search.leaders import RULES, Leaders, mine
 from r2p_search.query import leader_era, understand
 from r2p_search.request import SearchRequest
 from r2p_search.search import Index
@@ -126,13 +126,18 @@ def test_the_build_keeps_its_leaders_and_a_question_naming_one_favours_the_count
         assert "Brazil" in result.plan.text
 
 
-def test_a_build_from_before_the_leaders_table_is_written_again_without_embedding(
-    leaders_index: Path, make_corpus: Callable
+@pytest.mark.parametrize("older", ["no table", "other rules"])
+def test_a_build_from_before_the_leaders_table_or_its_rules_is_written_again_without_embedding(
+    leaders_index: Path, make_corpus: Callable, older: str
 ) -> None:
     manifest = read_manifest(leaders_index)
     assert manifest is not None
     with sqlite3.connect(leaders_index / manifest.generation / PASSAGES_DB) as db:
-        db.execute("DROP TABLE leaders")
+        if older == "no table":
+            db.execute("DROP TABLE leaders")
+        else:
+            db.execute("DELETE FROM leaders")
+            db.execute(f"PRAGMA user_version = {RULES - 1}")
     # The manifest made true of the changed database, as an older version would have written it.
     path = leaders_index / manifest.generation / PASSAGES_DB
     entry = manifest.artifacts[f"{manifest.generation}/{PASSAGES_DB}"]
@@ -183,3 +188,51 @@ def test_the_un_form_title_of_country_comma_name_says_the_country() -> None:
     found = {x.key: x for x in mine(passages)}
     assert found["mahathir mohamad"].country == "MYS"
     assert "jean ping" not in found  # the Assembly is no country
+
+
+def test_the_un_forms_with_a_comma_say_the_country_and_the_assembly_s_president_is_no_leader() -> None:
+    passages = [
+        # The title, a comma and an honorific: "Israel's Prime Minister, Mr. Netanyahu".
+        ("Israel’s Prime Minister, Mr. Netanyahu, announced new settlements.", "PSE", 2015),
+        ("The Israeli Prime Minister, Mr. Netanyahu, spoke of Iran.", "JOR", 2012),
+        # The name first, then the title of a country.
+        ("We thank Dr. Mohamad Mahathir, Prime Minister of Malaysia, for his views.", "IDN", 1999),
+        ("As Dr. Mohamad Mahathir, Prime Minister of Malaysia, has said, trade must be fair.", "PAK", 2000),
+        # "Mr. President, Mr. X" addresses the President of the Assembly, whatever their country.
+        ("I congratulate you, Mr. President, Mr. Samuel Insanally, on your election.", "FRA", 1993),
+        ("We thank you, Mr. President, Mr. Samuel Insanally, for your work.", "BRA", 1993),
+        # The Assembly's President, elected from a country for a session, is no leader of it.
+        ("We congratulate President Insanally of Guyana on his election to the presidency.", "DNK", 1993),
+        ("We thank President Insanally of Guyana for guiding this session.", "NOR", 1994),
+        (
+            "I congratulate the President, His Excellency Mr. Csaba Korosi of Hungary, on being chosen "
+            "to lead the seventy-seventh session.",
+            "SSD",
+            2022,
+        ),
+        ("We thank our President, Mr. Csaba Korosi of Hungary, for his able leadership.", "GHA", 2023),
+    ]
+    found = {x.key: x for x in mine(passages)}
+    assert found["netanyahu"].country == "ISR"
+    assert found["mahathir"].country == "MYS" and found["mohamad mahathir"].country == "MYS"
+    assert "insanally" not in found and "samuel insanally" not in found
+    assert "korosi" not in found
+
+
+def test_a_question_may_name_the_first_or_last_words_of_a_longer_name() -> None:
+    leaders = Leaders(
+        {
+            "evo morales ayma": ("President Evo Morales Ayma", "BOL", 2006, 2019, 12),
+            "ayma": ("President Evo Morales Ayma", "BOL", 2006, 2019, 12),
+            "luiz inacio lula da silva": ("President Luiz Inácio Lula da Silva", "BRA", 2003, 2010, 30),
+            "silva": ("President Luiz Inácio Lula da Silva", "BRA", 2003, 2010, 30),
+            # Two first names that begin two leaders' names: they name neither.
+            "juan carlos wasmosy": ("President Juan Carlos Wasmosy", "PRY", 1993, 1998, 5),
+            "juan carlos varela": ("President Juan Carlos Varela", "PAN", 2014, 2019, 5),
+        }
+    )
+    [(morales, years)] = leaders.in_question("What did Evo Morales say about coca?")
+    assert (morales.codes, morales.text, years) == (("BOL",), "Evo Morales", (2006, 2019))
+    [(lula, _)] = leaders.in_question("Lula da Silva on hunger")
+    assert lula.codes == ("BRA",)
+    assert leaders.in_question("What did Juan Carlos say?") == []
