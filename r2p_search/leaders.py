@@ -21,7 +21,8 @@ from .countries import Mention, fold, mentions
 
 TITLES = (
     r"President|Prime\s+Minister|Chancellor|King|Queen|Emir|Amir|Sultan|Sheikh|Shaikh|Crown\s+Prince|"
-    r"Premier|Ayatollah|Grand\s+Duke|Emperor|Taoiseach|Foreign\s+Minister|Secretary\s+of\s+State"
+    r"Premier|Ayatollah|Grand\s+Duke|Emperor|Taoiseach|Foreign\s+Minister|Secretary\s+of\s+State|"
+    r"Minister\s+(?:for|of)\s+Foreign\s+Affairs"
 )
 _PARTICLE = r"(?:da|de|dos|do|das|del|della|di|van|von|der|den|bin|ibn|al|el|le|la)"
 _NAME_WORD = r"[A-Z][^\W\d_]*(?:['’-][^\W\d_]+)*"

@@ -198,6 +198,9 @@ def test_the_un_forms_with_a_comma_say_the_country_and_the_assembly_s_president_
         # The name first, then the title of a country.
         ("We thank Dr. Mohamad Mahathir, Prime Minister of Malaysia, for his views.", "IDN", 1999),
         ("As Dr. Mohamad Mahathir, Prime Minister of Malaysia, has said, trade must be fair.", "PAK", 2000),
+        # A foreign minister, by the title the UN gives them.
+        ("We heard the Minister for Foreign Affairs of Russia, Sergei Lavrov, on Syria.", "USA", 2013),
+        ("As the Minister for Foreign Affairs of Russia, Sergei Lavrov, said, talks go on.", "ARM", 2013),
         # "Mr. President, Mr. X" addresses the President of the Assembly, whatever their country.
         ("I congratulate you, Mr. President, Mr. Samuel Insanally, on your election.", "FRA", 1993),
         ("We thank you, Mr. President, Mr. Samuel Insanally, for your work.", "BRA", 1993),
@@ -214,6 +217,8 @@ def test_the_un_forms_with_a_comma_say_the_country_and_the_assembly_s_president_
     ]
     found = {x.key: x for x in mine(passages)}
     assert found["netanyahu"].country == "ISR"
+    assert found["lavrov"].country == "RUS"
+    assert found["lavrov"].name == "Minister for Foreign Affairs Sergei Lavrov"
     assert found["mahathir"].country == "MYS" and found["mohamad mahathir"].country == "MYS"
     assert "insanally" not in found and "samuel insanally" not in found
     assert "korosi" not in found
