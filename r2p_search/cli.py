@@ -279,7 +279,15 @@ def _index_command(corpus: Path | str | None, index: Path | None) -> str:
 
 
 def _no_index(index_dir: Path, corpus: Path | None, index: Path | None) -> IndexMissingError:
-    """No index where the options say: with the command that builds one, a corpus it would find."""
+    """No index where the options say: with the command that builds one, a corpus it would find,
+    unless the path holds something else (a corpus given as --index), where no build may go."""
+    from .errors import IndexPathError
+    from .store import check_index_path
+
+    try:
+        check_index_path(index_dir)
+    except IndexPathError as exc:
+        return IndexMissingError(f"no index at {index_dir}: {exc}")
     corpus_dir = corpus or config.default_corpus()
     if corpus_dir.is_dir():
         return IndexMissingError(f"no index at {index_dir}; build one with: {_index_command(corpus, index)}")

@@ -54,12 +54,17 @@ class Plan:
             years = "-".join(str(y) for y in self.understood.evidence)
             parts.append(f"year {years} as evidence, not a filter")
         if self.favour:
-            parts.append(Scope(self.favour).describe() + " (favoured)")
+            # "Obama on Libya": say which name stood for the country.
+            named = [f'"{x.text}"' for x in self.understood.leaders if x.speaks and x.country in self.favour]
+            parts.append(
+                Scope(self.favour).describe()
+                + (f" (favoured, for {', '.join(named)})" if named else " (favoured)")
+            )
         if self.understood.topics:
             # Not favoured: passages about Libya come from every country, not from Libya's speeches.
             about = self.understood.spoken_of()
             spoken_of = self.spoken_of()
-            if spoken_of:
+            if spoken_of and not self.scope.countries:  # with --country, its own speeches are asked for
                 code = spoken_of[0]
                 about += f" (said by anyone; for its own speeches: --country {code})"
             parts.append(about)

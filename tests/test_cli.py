@@ -161,6 +161,17 @@ def test_a_mistyped_index_builds_nothing(
     assert result.stdout == ""
 
 
+def test_a_corpus_given_as_the_index_is_not_offered_a_build_there(
+    make_corpus: Callable, tmp_path: Path
+) -> None:
+    corpus = make_corpus(SPEECH)
+    before = sorted(p.name for p in corpus.iterdir())
+    result = run_cli("search", "famine", "--index", str(corpus), cwd=tmp_path, env=without_r2p_env())
+    assert_one_line_error(result, f"no index at {corpus}: {corpus} is not an index folder (it holds ")
+    assert "build one with" not in result.stderr
+    assert sorted(p.name for p in corpus.iterdir()) == before
+
+
 def test_similar_and_show(built: tuple[Path, Path]) -> None:
     _, index = built
     similar = json.loads(run_cli("similar", "alpha:1", "--index", str(index), "-k", "3", "--json").stdout)

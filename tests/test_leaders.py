@@ -124,6 +124,7 @@ def test_the_build_keeps_its_leaders_and_a_question_naming_one_favours_the_count
         assert not result.plan.era
         assert result.hits[0].meta["year"] == 2005
         assert "Brazil" in result.plan.text
+        assert result.plan.describe() == 'country: Brazil (favoured, for "Lula")'
 
 
 @pytest.mark.parametrize("older", ["no table", "other rules"])

@@ -303,6 +303,9 @@ def test_years_named_in_a_question_scope_the_search_and_countries_are_favoured(i
             "year: 2019; country: Chile (favoured); "
             "about: Myanmar (said by anyone; for its own speeches: --country MMR)"
         )
+        # With --country, the speeches asked for are Chile's: no hint to ask for Myanmar's.
+        kept = index.plan("debt relief for Myanmar", Scope(("CHL",)))
+        assert kept.describe() == "country: Chile; about: Myanmar"
         # A year with no documents does not empty the answer.
         assert index.search("in 1850, debt relief", k=3)
 
