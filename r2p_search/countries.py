@@ -295,6 +295,11 @@ def names(code: str) -> list[str]:
     if record is None:
         return []
     found = [record.get("common_name"), record.get("name"), record.get("official_name")]
+    name = record.get("name") or ""
+    if not record.get("common_name") and ", " in name:
+        # "Palestine, State of" is a list's order: "State of Palestine", as the UN says it.
+        head, tail = name.split(", ", 1)
+        found.insert(0, re.sub(r"^The\s+", "", f"{tail} {head}"))
     return list(dict.fromkeys(n for n in found if n))
 
 

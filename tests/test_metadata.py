@@ -36,6 +36,17 @@ def test_general_debate_file_name(tmp_path: Path) -> None:
     assert meta["title"] == "Côte d'Ivoire, General Debate, 66th session (2011)"
 
 
+@pytest.mark.parametrize(
+    ("code", "name"),
+    [("PSE", "State of Palestine"), ("COD", "Democratic Republic of the Congo"), ("BOL", "Bolivia")],
+)
+def test_a_country_is_named_as_the_un_says_it_not_in_a_list_s_order(
+    tmp_path: Path, code: str, name: str
+) -> None:
+    (tmp_path / f"{code}_66_2011.txt").write_text(BODY)
+    assert read(tmp_path, f"{code}_66_2011.txt").meta["country_name"] == name
+
+
 def test_first_line_header(tmp_path: Path) -> None:
     (tmp_path / "remarks.txt").write_text(
         "New York, 23 September 2011 - Secretary-General's remarks\n" + BODY
