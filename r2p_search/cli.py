@@ -530,7 +530,8 @@ def _behind_soon(manifest: Any, index: Path | None, more: str = "") -> Callable[
             files = "1 file" if changed == 1 else f"{changed:,} files"
             command = _index_command(corpus, index)
             err.print(
-                escape(f"{files} changed since the index was built: run {command}{more}"), soft_wrap=True
+                escape(f"{files} added, changed or removed since the index was built: run {command}{more}"),
+                soft_wrap=True,
             )
 
     return say

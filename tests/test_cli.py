@@ -204,33 +204,35 @@ def test_search_says_on_stderr_when_the_corpus_changed(built: tuple[Path, Path])
     def reindex() -> None:
         assert run_cli("index", "--corpus", str(corpus), "--index", str(index)).returncode == 0
 
-    assert "changed since" not in search("--json").stderr
+    assert "removed since" not in search("--json").stderr
     (corpus / "alpha.txt").write_text("Changed text about sanctions.\n")
     (corpus / "beta.txt").unlink()
     (corpus / "new.txt").write_text("A new statement on early warning.\n")
     told = search("--json")
     command = f"r2p-search index --corpus {corpus.resolve()} --index {index}"
-    assert told.stderr.strip() == f"3 files changed since the index was built: run {command}"
+    assert (
+        told.stderr.strip() == f"3 files added, changed or removed since the index was built: run {command}"
+    )
     assert json.loads(told.stdout)["results"]  # stdout holds the JSON alone
     text = search()
-    assert "changed since" in text.stderr and "changed since" not in text.stdout
+    assert "removed since" in text.stderr and "removed since" not in text.stdout
     reindex()
-    assert "changed since" not in search().stderr
+    assert "removed since" not in search().stderr
     # The same bytes with a new time count: judged by a stat, not by reading the files.
     touched = corpus / "alpha.txt"
     os.utime(touched, ns=(touched.stat().st_atime_ns, touched.stat().st_mtime_ns + 10**9))
-    assert "1 file changed since the index was built" in search().stderr
+    assert "1 file added, changed or removed since the index was built" in search().stderr
     reindex()  # nothing to embed: the index keeps its generation and records the new time
-    assert "changed since" not in search().stderr
+    assert "removed since" not in search().stderr
     # An index built before the corpus was recorded says nothing.
     manifest = json.loads((index / "manifest.json").read_text())
     del manifest["corpus"]
     (index / "manifest.json").write_text(json.dumps(manifest))
     (corpus / "another.txt").write_text("Another statement.\n")
-    assert "changed since" not in search().stderr
+    assert "removed since" not in search().stderr
     reindex()  # and the next build records it
     (corpus / "another.txt").unlink()
-    assert "1 file changed since" in search().stderr
+    assert "1 file added, changed or removed since" in search().stderr
     # A server says it once, when it starts; not with each answer.
     served = subprocess.run(
         [sys.executable, "-m", "r2p_search", "mcp", "--index", str(index)],
@@ -239,7 +241,10 @@ def test_search_says_on_stderr_when_the_corpus_changed(built: tuple[Path, Path])
         text=True,
         timeout=120,
     )
-    assert served.returncode == 0 and served.stderr.count("1 file changed since the index was built") == 1
+    assert (
+        served.returncode == 0
+        and served.stderr.count("1 file added, changed or removed since the index was built") == 1
+    )
 
 
 def test_status_with_a_missing_corpus(built: tuple[Path, Path], tmp_path: Path) -> None:
