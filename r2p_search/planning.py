@@ -53,6 +53,8 @@ class Plan:
         if self.understood.year_reading == "evidence" and self.era:
             years = "-".join(str(y) for y in self.understood.evidence)
             parts.append(f"year {years} as evidence, not a filter")
+        for name in self.understood.unknown:
+            parts.append(f'"{name}": no country or leader this index knows (searched as words)')
         if self.favour:
             # "Obama on Libya": say which name stood for the country.
             named = [f'"{x.text}"' for x in self.understood.leaders if x.speaks and x.country in self.favour]
@@ -98,7 +100,11 @@ class Planner:
         """The countries and years a question names, with this index's last year as a bound."""
         if self._max_year is None:
             self._max_year = self.store.year_span()[1] or 0
-        return understand(query, self._max_year or None, self.store.leaders())
+        return understand(query, self._max_year or None, self.store.leaders(), self._holds)
+
+    def _holds(self, word: str) -> bool:
+        """Whether any passage holds a word (as BM25 reads it: folded and stemmed)."""
+        return self.store.term_count(f'"{word.lower()}"') > 0
 
     def plan(self, query: str, scope: Scope | None = None, literal: bool = False) -> Plan:
         """How a query will be searched: its text, the scope it must keep to, the countries it favours."""

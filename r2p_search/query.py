@@ -10,6 +10,7 @@ options build.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from .countries import Mention, fold, mentions, names, resolve
@@ -102,6 +103,9 @@ class Understood:
     # Leaders named instead of their country ("What did Merkel say"): as written, their country,
     # whether they speak in the question, and the years the corpus mentions them in.
     leaders: tuple[LeaderNamed, ...] = ()
+    # Capitalised names where a speaker goes ("What did Netanyahu say", "Merkel on refugees") that
+    # are no country and no leader this index knows: searched as words only (see `speaker_names`).
+    unknown: tuple[str, ...] = ()
 
     def spoken_of(self) -> str:
         """The countries the question is about, in words ("about: Libya"), or ""."""
@@ -232,12 +236,18 @@ _SPANS: list[tuple[re.Pattern[str], str]] = [
 ]
 
 
-def understand(query: str, max_year: int | None = None, leaders: Leaders | None = None) -> Understood:
+def understand(
+    query: str,
+    max_year: int | None = None,
+    leaders: Leaders | None = None,
+    holds: Callable[[str], bool] | None = None,
+) -> Understood:
     """Countries and years a question names; `rest` is the question without its year phrases.
 
     Country names stay in `rest`: passages are embedded with their country's name, so the name
     helps the semantic match too. `leaders`, an index's leaders table, reads a leader's name as
-    a name of the leader's country, as speaker or as topic by the same rules.
+    a name of the leader's country, as speaker or as topic by the same rules. `holds` says
+    whether the index's passages hold a word: see `speaker_names`.
     """
     scope_years: tuple[int | None, int | None] = (None, None)
     reading: str | None = None
@@ -306,6 +316,7 @@ def understand(query: str, max_year: int | None = None, leaders: Leaders | None 
         if mention.start in spans:
             named.append(LeaderNamed(mention.text, mention.codes[0], not topic, spans[mention.start]))
     topics = [c for c in topics if c not in codes]
+    unknown = tuple(speaker_names(rest, found, holds)) if language == ENGLISH else ()
     rest = " ".join(rest.split()).strip(" ,;")
     scope = Scope(tuple(codes), *scope_years)
     return Understood(
@@ -318,6 +329,7 @@ def understand(query: str, max_year: int | None = None, leaders: Leaders | None 
         reading,
         evidence,
         tuple(named),
+        unknown,
     )
 
 
@@ -406,6 +418,37 @@ def _spoken_of(
     if _POSSESSIVE.match(text, list_end or end) and not _VOICE_OWNED.match(text, list_end or end):
         return True  # "when Venezuela's rival camps agreed": its camps, not its voice
     return _SPEAKER_BEFORE.search(text[:start]) is None
+
+
+_NAME_WORDS = r"[A-Z][\w'’.-]*(?:\s+(?:[A-Z][\w'’.-]*|da|de|del|van|von|bin|al))*"
+# A speaker's place, as `_SPEAKER_BEFORE` and `_SPEAKER_AFTER` read it, held by capitalised words.
+_SPEAKER_NAME = re.compile(
+    rf"\b(?:did|does|do|has|have|had|will|would)\s+(?P<asked>{_NAME_WORDS})\s+(?:say|said|tell|think|"
+    r"argue|propose|describe|call|want|mean|claim|warn|urge|promise|announce|view|see|make)\b"
+    rf"|^\s*(?P<first>{_NAME_WORDS})(?:['’]s?)?\s+(?:on|says?|said)\s"
+)
+
+
+def speaker_names(
+    text: str, found: Sequence[Mention], holds: Callable[[str], bool] | None = None
+) -> list[str]:
+    """Capitalised words where a question puts its speaker ("What did Netanyahu say", "Merkel on
+    refugees") that no found country or leader covers; acronyms ("NATO", "UN") left out.
+
+    A question's first word is capitalised whatever it is ("Sanctions on Iran"): there a word
+    counts as a name only if `holds` says the index's passages do not hold it.
+    """
+    names = []
+    for match in _SPEAKER_NAME.finditer(text):
+        group = "asked" if match.group("asked") else "first"
+        start, end = match.span(group)
+        name = match.group(group)
+        if any(m.start < end and start < m.end for m in found) or name.isupper():
+            continue
+        if group == "first" and (holds is None or any(holds(w) for w in name.split())):
+            continue
+        names.append(name)
+    return names
 
 
 def _list_end(text: str, found: list[Mention], i: int) -> int:

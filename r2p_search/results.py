@@ -133,6 +133,7 @@ def understood_json(plan: Plan, query: str = "", truncated_from: int | None = No
             {"name": x.text, "country": x.country, "speaks": x.speaks, "years": list(x.years)}
             for x in plan.understood.leaders
         ],
+        "unknown_speakers": list(plan.understood.unknown),
         "era": [{"year": year, "weight": round(weight, 3)} for year, weight in plan.era],
         "docs": list(plan.scope.docs),
         "symbols": list(plan.scope.symbols),

@@ -125,6 +125,16 @@ def test_the_build_keeps_its_leaders_and_a_question_naming_one_favours_the_count
         assert result.hits[0].meta["year"] == 2005
         assert "Brazil" in result.plan.text
         assert result.plan.describe() == 'country: Brazil (favoured, for "Lula")'
+        assert understood["unknown_speakers"] == []
+        # A name where the speaker goes that the index does not know is said to be searched as words.
+        [unknown] = index.answer([SearchRequest(query="What did Merkel say about hunger?", k=3)])
+        assert unknown.to_json()["understood"]["unknown_speakers"] == ["Merkel"]
+        assert (
+            unknown.plan.describe() == '"Merkel": no country or leader this index knows (searched as words)'
+        )
+        for question in ("Merkel on hunger", "Hunger on the agenda", "What did NATO say about hunger?"):
+            named = index.plan(question).understood.unknown
+            assert named == (("Merkel",) if question.startswith("Merkel") else ()), question
 
 
 @pytest.mark.parametrize("older", ["no table", "other rules"])
