@@ -84,14 +84,17 @@ def similar(
     doc: Names = None,
     symbol: Names = None,
     organ: Names = None,
+    other_speakers: bool = False,
 ) -> dict[str, Any]:
     """What `similar PASSAGE_ID --json` prints, or with `text` instead, `similar --text TEXT --json`."""
     if (passage_id is None) == (text is None):
         raise QueryError("give a passage id or a text, not both or neither")
+    if other_speakers and text is not None:
+        raise QueryError("other_speakers goes with a passage id: a text of one's own has no speaker")
     scope = scope_from_options(_many(country), year, years or None, _many(doc), _many(symbol), _many(organ))
     if text is not None:
         return index.like_text(text, k, per_doc, scope).to_json()
-    return index.more_like(passage_id or "", k, per_doc, scope).to_json()
+    return index.more_like(passage_id or "", k, per_doc, scope, other_speakers).to_json()
 
 
 def show(index: Index, passage_id: str, context: int = 0) -> dict[str, Any]:

@@ -628,6 +628,14 @@ def similar(
     ] = None,
     k: TopK = config.DEFAULT_TOP_K,
     per_doc: PerDocOpt = None,
+    other_speakers: Annotated[
+        bool,
+        typer.Option(
+            "--other-speakers",
+            help="Leave out PASSAGE_ID's own speaker: its country's other speeches (each passage "
+            "carries its country's name, so they come first otherwise).",
+        ),
+    ] = False,
     country: CountryOpt = None,
     year: YearOpt = None,
     years: YearsOpt = None,
@@ -641,7 +649,8 @@ def similar(
     """Passages most similar in meaning to PASSAGE_ID (the passage itself left out), or to a text
     of your own with --text: what was said like a paragraph of your draft.
 
-    Passages the text quotes whole are left out, as the passage itself is.
+    Passages the text quotes whole are left out, as the passage itself is. --other-speakers
+    hears other voices on the same point.
     """
     from .present import render_hits
     from .query import scope_from_options
@@ -649,6 +658,8 @@ def similar(
 
     if (passage_id is None) == (text is None):
         raise typer.BadParameter('give either a PASSAGE_ID or --text "..." (--text - reads stdin)')
+    if other_speakers and text is not None:
+        raise typer.BadParameter("--other-speakers goes with a PASSAGE_ID: a text of your own has no speaker")
     check_k(k)
     scope = scope_from_options(country, year, years, doc, symbol, organ)
     if text is not None:
@@ -657,7 +668,7 @@ def similar(
         if text is not None:
             result = idx.like_text(text, k, per_doc, scope)
         else:
-            result = idx.more_like(passage_id or "", k, per_doc, scope)
+            result = idx.more_like(passage_id or "", k, per_doc, scope, other_speakers)
     if as_json:
         _print_json(result.to_json())
     else:

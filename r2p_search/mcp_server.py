@@ -224,16 +224,23 @@ def build_server(live: LiveIndex) -> MCPServer[None]:
         symbol: Symbol = None,
         organ: Organ = None,
         doc: Doc = None,
+        other_speakers: Annotated[
+            bool,
+            Field(description="Leave out the passage's own speaker: its country's other speeches."),
+        ] = False,
     ) -> dict[str, Any]:
         """Passages closest in meaning to one passage (that passage left out), best first.
 
         `passage_id` is an id from a search result, like "2011/SYR_66_2011:3", or a citation
         such as "A/66/874 para 11". Returns what `r2p-search similar --json` prints:
         {"passage_id", "text" (the passage they are like), "results"}, the results shaped as in
-        `search`.
+        `search`. Each passage carries its country's name, so its country's other speeches come
+        first unless `other_speakers` leaves them out.
         """
         filters = {"country": country, "year": year, "years": years, "symbol": symbol, "organ": organ}
-        return answer(api.similar, passage_id, k=k, per_doc=per_doc, doc=doc, **filters)
+        return answer(
+            api.similar, passage_id, k=k, per_doc=per_doc, doc=doc, other_speakers=other_speakers, **filters
+        )
 
     @server.tool(annotations=READ_ONLY)
     def similar_text(

@@ -51,10 +51,11 @@ class Scope:
     docs: tuple[str, ...] = ()
     symbols: tuple[str, ...] = ()  # document symbols, normalised (documents.un.symbol_keys)
     organs: tuple[str, ...] = ()  # UN organs by name (documents.un.ORGANS)
+    not_countries: tuple[str, ...] = ()  # speakers left out ("more like this" from other voices)
 
     def __bool__(self) -> bool:
         fields = (self.countries, self.year_from, self.year_to, self.docs, self.symbols, self.organs)
-        return any(fields)
+        return any(fields) or bool(self.not_countries)
 
     def years_text(self) -> str | None:
         if self.year_from is None and self.year_to is None:
@@ -75,6 +76,8 @@ class Scope:
             parts.append("document: " + ", ".join(self.symbols))
         if self.organs:
             parts.append("organ: " + ", ".join(self.organs))
+        if self.not_countries:
+            parts.append("other than: " + country_names(self.not_countries))
         return "; ".join(parts)
 
 

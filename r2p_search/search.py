@@ -310,18 +310,33 @@ class Index:
         return self.more_like(passage_id, k, per_doc).hits
 
     def more_like(
-        self, passage_id: str, k: int = 10, per_doc: int | None = None, scope: Scope | None = None
+        self,
+        passage_id: str,
+        k: int = 10,
+        per_doc: int | None = None,
+        scope: Scope | None = None,
+        other_speakers: bool = False,
     ) -> Similar:
         """Passages most similar in meaning to a stored one ("more like this"), its own paragraph left
-        out; only from `scope`'s documents if it is given."""
+        out; only from `scope`'s documents if it is given; with `other_speakers`, none of its
+        speaker's (its country's other speeches, or its own document where no country speaks)."""
         check_k(k)
         check_per_doc(per_doc)
         passage = self.passage(passage_id)
         vector = self.store.vectors_at([passage.row])[0]
         # The other windows of its paragraph are the same citation, and overlap it.
         own = self.store.neighbours(passage.doc_id, passage.n, MAX_CONTEXT, passage.paragraph)
+        exclude = {p.row for p in own}
+        if other_speakers:
+            # Each passage carries its country's name in its vector, so a speaker's other
+            # speeches come first unless they are left out.
+            country = self.store.countries_of([passage.doc_id]).get(passage.doc_id)
+            if country:
+                scope = replace(scope or Scope(), not_countries=(country,))
+            else:
+                exclude |= {p.row for p in self.store.document_passages(passage.doc_id)}
         plan = _like(scope)
-        found = self._ranked(plan, vector, k, "dense", per_doc=per_doc, exclude={p.row for p in own})
+        found = self._ranked(plan, vector, k, "dense", per_doc=per_doc, exclude=exclude)
         return Similar(passage.passage_id, passage.text, selection.in_paragraph(self.store, found))
 
     def like_text(

@@ -362,6 +362,10 @@ class Store:
         if scope.countries:
             where.append(f"d.country IN ({','.join('?' * len(scope.countries))})")
             params.extend(scope.countries)
+        if scope.not_countries:
+            marks = ",".join("?" * len(scope.not_countries))
+            where.append(f"(d.country IS NULL OR d.country NOT IN ({marks}))")
+            params.extend(scope.not_countries)
         if scope.year_from is not None:
             where.append("d.year >= ?")
             params.append(scope.year_from)

@@ -162,3 +162,48 @@ def test_post_api_similar_answers_what_the_cli_prints(index_dir: Path) -> None:
         "unknown field 'kk' in the body",
         '"k" must be a whole number, not "2"',
     ]
+
+
+# ---- other voices -------------------------------------------------------------------------------
+
+VOICES = {
+    "2011/SYR_66_2011.txt": "Famine threatens the harvests of the region.\n\nThe Council must act.\n",
+    "2012/SYR_67_2012.txt": "Famine threatens the harvests of the region again.\n\nReform is overdue.\n",
+    "2013/SYR_68_2013.txt": "Famine threatens the harvests of the region once more.\n\nWe seek peace.\n",
+    "2011/BRA_66_2011.txt": "Famine threatens the harvests of our farmers.\n\nWe support reform.\n",
+    "2011/sg-remarks.txt": "Famine threatens the harvests of millions.\n\nThe world must respond.\n",
+}
+
+
+@pytest.fixture(scope="module")
+def voices_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("voices")
+    build_index(write_files(root / "corpus", VOICES), root / "index", model="hash")
+    return root / "index"
+
+
+def test_other_speakers_leaves_out_the_passage_s_own_country_and_only_it(voices_index: Path) -> None:
+    from fastapi.testclient import TestClient
+
+    from r2p_search import api
+    from r2p_search.live import LiveIndex
+    from r2p_search.web.app import create_app
+
+    with Index.open(voices_index) as index:
+        same = [h.doc_id for h in index.more_like("2011/SYR_66_2011:1", k=4).hits]
+        others = index.more_like("2011/SYR_66_2011:1", k=4, other_speakers=True)
+        # A document where no country speaks leaves out only itself.
+        no_country = [h.doc_id for h in index.more_like("2011/sg-remarks:1", k=10, other_speakers=True).hits]
+        with pytest.raises(QueryError, match="no speaker"):
+            api.similar(index, text=DRAFT, other_speakers=True)
+    assert {"2012/SYR_67_2012", "2013/SYR_68_2013"} <= set(same)  # its own country's other speeches
+    assert [h.doc_id for h in others.hits] and all(h.meta.get("country") != "SYR" for h in others.hits)
+    assert {h.doc_id for h in others.hits} == {"2011/BRA_66_2011", "2011/sg-remarks"}
+    assert "2011/sg-remarks" not in no_country and "2011/SYR_66_2011" in no_country
+    printed = cli(voices_index, "2011/SYR_66_2011:1", "--other-speakers", "--json")
+    assert json.loads(printed.stdout) == others.to_json()
+    with TestClient(create_app(LiveIndex(voices_index))) as client:
+        got = client.get("/api/similar/2011/SYR_66_2011:1", params={"other_speakers": "true", "k": 4})
+    assert got.status_code == 200 and got.json() == others.to_json()
+    refused = run_cli("similar", "--text", DRAFT, "--other-speakers", "--index", str(voices_index))
+    assert refused.returncode == 2 and "--other-speakers" in refused.stderr and "no speaker" in refused.stderr

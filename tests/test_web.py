@@ -190,6 +190,9 @@ def test_page_renders_results_on_the_server_with_marks_links_and_downloads(
     assert context.status_code == 200 and "Security Council authorised" in context.text
     similar = client.get("/similar/sub/gamma:2")
     assert similar.status_code == 200 and '<li class="hit"' in similar.text
+    assert 'href="/similar/sub/gamma:2?other_speakers=true"' in similar.text
+    others = client.get("/similar/sub/gamma:2", params={"other_speakers": "true"})
+    assert others.status_code == 200 and "From other speakers only" in others.text
     missing = client.get("/passage/nope:1")
     assert missing.status_code == 404 and "no passage" in missing.text
     assert client.get("/api/docs").status_code == 200

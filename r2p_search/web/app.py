@@ -52,7 +52,7 @@ DOCS_CSP = CSP.replace("style-src 'self'", "style-src 'self' 'unsafe-inline'")
 
 SEARCH_PARAMS = {"q", "k", "mode", "country", "year", "years", "doc", "symbol", "organ", "per_doc"}
 SEARCH_PARAMS |= {"group_by", "explain", "literal"}
-SIMILAR_PARAMS = {"k", "per_doc", "country", "year", "years", "doc", "symbol", "organ"}
+SIMILAR_PARAMS = {"k", "per_doc", "country", "year", "years", "doc", "symbol", "organ", "other_speakers"}
 TIMELINE_PARAMS = {"q", "by", "threshold", "country", "year", "years", "symbol", "organ", "literal"}
 
 Text = Annotated[str | None, Query()]
@@ -213,6 +213,9 @@ def create_app(live: LiveIndex) -> FastAPI:
         doc: Docs = None,
         symbol: Symbols = None,
         organ: Organs = None,
+        other_speakers: Annotated[
+            bool, Query(description="Leave out the passage's own speaker (its country's other speeches).")
+        ] = False,
     ) -> Response:
         _known(request, SIMILAR_PARAMS)
         filters = {
@@ -224,7 +227,7 @@ def create_app(live: LiveIndex) -> FastAPI:
             "organ": organ,
         }
         with live.lease() as index:
-            return _json(api.similar(index, passage_id, k, per_doc, **filters))
+            return _json(api.similar(index, passage_id, k, per_doc, other_speakers=other_speakers, **filters))
 
     @app.post("/api/similar", tags=["api"], summary="More like a text of one's own: `similar --text --json`")
     def api_similar_text(
@@ -359,11 +362,15 @@ def create_app(live: LiveIndex) -> FastAPI:
         )
 
     @app.get("/similar/{passage_id:path}", response_class=HTMLResponse, include_in_schema=False)
-    def similar_page(request: Request, passage_id: str, k: K = config.DEFAULT_TOP_K) -> Response:
+    def similar_page(
+        request: Request, passage_id: str, k: K = config.DEFAULT_TOP_K, other_speakers: Flag = False
+    ) -> Response:
         with live.lease() as index:
-            like = index.more_like(passage_id, k)
+            like = index.more_like(passage_id, k, other_speakers=other_speakers)
         return templates.TemplateResponse(
-            request, "similar.html", {"like": like, "form": _form(), "status": _page_status(live)}
+            request,
+            "similar.html",
+            {"like": like, "others": other_speakers, "form": _form(), "status": _page_status(live)},
         )
 
     return app
