@@ -357,7 +357,7 @@ def _build(
     current = (
         old_store is not None
         and old_store.postings is not None
-        and old_store.has_leaders()
+        and old_store.leaders_current()
         and _vectors_current(old_store, reading)
     )
     if old_store is not None and current and unchanged and not _skips_changed(scan, old_store):
@@ -380,7 +380,7 @@ def _build(
 
     if old_store is not None and not current and unchanged:
         why = "to add BM25 postings (an earlier version built it)"
-        if old_store.postings is not None and not old_store.has_leaders():
+        if old_store.postings is not None and not old_store.leaders_current():
             why = "to read the leaders it names by this version's rules"
         elif old_store.postings is not None:
             why = f"with the vector index asked for ({reading.vectors})"

@@ -139,6 +139,12 @@ def mine(
         if year is not None:
             years[key].append(year)
 
+    def said_beside(name: str, title: str, codes: tuple[str, ...], year: int | None) -> None:
+        written = f"{' '.join(title.split())} {name}"
+        for key in _keys(name):
+            for code in codes:
+                add(key, code, BESIDE / len(codes), year, written)
+
     for text, country, year in passages:
         for match in _MENTION.finditer(text):
             name = _trim(match.group("name"))
@@ -146,12 +152,11 @@ def mine(
                 continue
             end = match.start("name") + len(name)
             beside = _country_beside(text, match.start(), end)
-            written = f"{' '.join(match.group('title').split())} {name}"
-            for key in _keys(name):
-                if beside:
-                    for code in beside:
-                        add(key, code, BESIDE / len(beside), year, written)
-                elif country and not _names_another_country(text, match.start(), country):
+            if beside:
+                said_beside(name, match.group("title"), beside, year)
+            elif country and not _names_another_country(text, match.start(), country):
+                written = f"{' '.join(match.group('title').split())} {name}"
+                for key in _keys(name):
                     weight = OWN if (key, country, year) not in own else 0.0
                     if weight:
                         own.add((key, country, year))
@@ -165,24 +170,14 @@ def mine(
             if place is not None:
                 found = mentions(place)
                 codes = found[0].codes if found and found[0].start == 0 and found[0].end == len(place) else ()
-            if not name or not codes:
-                continue
-            title = match.group("title") or match.group("own")
-            if _of_the_assembly(text, match):
-                continue
-            written = f"{' '.join(title.split())} {name}"
-            for key in _keys(name):
-                for code in codes:
-                    add(key, code, BESIDE / len(codes), year, written)
+            if name and codes and not _of_the_assembly(text, match):
+                said_beside(name, match.group("title") or match.group("own"), codes, year)
         for match in _NAME_THEN_TITLE.finditer(text):
             name = _trim(match.group("name"))
             found = mentions(match.group("place"))
-            if not name or not found or found[0].start != 0 or _of_the_assembly(text, match):
-                continue  # "Mr. X, President of the General Assembly"
-            written = f"{' '.join(match.group('title').split())} {name}"
-            for key in _keys(name):
-                for code in found[0].codes:
-                    add(key, code, BESIDE / len(found[0].codes), year, written)
+            # Not "Mr. X, President of the General Assembly": the place must be a country.
+            if name and found and found[0].start == 0 and not _of_the_assembly(text, match):
+                said_beside(name, match.group("title"), found[0].codes, year)
     for speaker, country, year in speakers:
         if country and speaker:
             for key in _keys(speaker):
@@ -276,13 +271,18 @@ class Leaders:
         # The first or last words of a longer name, as a question may shorten it: "Evo Morales"
         # of "Evo Morales Ayma", "Lula da Silva" of "Luiz Inácio Lula da Silva". Only a part
         # that leads to one country; a whole name or a last word the table holds comes first.
-        parts: dict[str, set[str]] = defaultdict(set)
-        for key, (_, country, *_rest) in lookup.items():
+        # Of the entries a part begins or ends, the most mentioned stands for it.
+        parts: dict[str, list[tuple[str, str, int | None, int | None, int]]] = defaultdict(list)
+        for key, entry in lookup.items():
             words = key.split()
             for n in range(2, len(words)):
-                parts[" ".join(words[:n])].add(country)
-                parts[" ".join(words[-n:])].add(country)
-        self._parts = {part: min(countries) for part, countries in parts.items() if len(countries) == 1}
+                parts[" ".join(words[:n])].append(entry)
+                parts[" ".join(words[-n:])].append(entry)
+        self._parts = {
+            part: max(entries, key=lambda entry: entry[4])
+            for part, entries in parts.items()
+            if len({entry[1] for entry in entries}) == 1
+        }
 
     def in_question(self, text: str) -> list[tuple[Mention, tuple[int | None, int | None]]]:
         """The leaders a question names, as country mentions at the name's place (with its title
@@ -305,7 +305,7 @@ class Leaders:
                 if re.search(r"['’]s$", text[:end]):  # "Merkel's government": the name is Merkel
                     end -= 2
                 key = " ".join(folded[word.start() : end].replace("-", " ").split())
-                hit = self._lookup.get(key) or self._part(key)
+                hit = self._lookup.get(key) or self._parts.get(key)
                 if hit is None or _inside_a_longer_name(text, words, i, i + size):
                     continue
                 start = word.start()
@@ -320,17 +320,3 @@ class Leaders:
             else:
                 i += 1
         return found
-
-    def _part(self, key: str) -> tuple[str, str, int | None, int | None, int] | None:
-        """The leader a part of a longer name stands for: the table's most mentioned entry that
-        begins or ends with it (its name, years and mentions); None if none does, or entries of
-        more than one country do."""
-        country = self._parts.get(key)
-        if country is None:
-            return None
-        names = [
-            k
-            for k in self._lookup
-            if self._lookup[k][1] == country and (k.startswith(key + " ") or k.endswith(" " + key))
-        ]
-        return self._lookup[max(names, key=lambda k: self._lookup[k][4])]

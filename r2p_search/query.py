@@ -54,8 +54,16 @@ class Scope:
     not_countries: tuple[str, ...] = ()  # speakers left out ("more like this" from other voices)
 
     def __bool__(self) -> bool:
-        fields = (self.countries, self.year_from, self.year_to, self.docs, self.symbols, self.organs)
-        return any(fields) or bool(self.not_countries)
+        fields = (
+            self.countries,
+            self.year_from,
+            self.year_to,
+            self.docs,
+            self.symbols,
+            self.organs,
+            self.not_countries,
+        )
+        return any(fields)
 
     def years_text(self) -> str | None:
         if self.year_from is None and self.year_to is None:

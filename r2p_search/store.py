@@ -422,7 +422,7 @@ class Store:
             self._leaders = Leaders({key: tuple(rest) for key, *rest in rows})
         return self._leaders
 
-    def has_leaders(self) -> bool:
+    def leaders_current(self) -> bool:
         """Whether the build holds a leaders table mined by the current rules (leaders.RULES)."""
         sql = "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'leaders')"
         if not self.db.execute(sql).fetchone()[0]:
